@@ -1,0 +1,61 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_python(code, **env):
+    base = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG"}}
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env={**base, **env}, capture_output=True, text=True, timeout=60
+    )
+
+
+SETUP = (
+    "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE','kumagaya_portal.settings'); django.setup(); "
+)
+
+
+def test_production_refuses_to_start_without_secret_key():
+    result = run_python(SETUP, DEBUG="0")
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_embedded_default_needs_no_service():
+    code = SETUP + (
+        "from django.conf import settings as s; "
+        "print(s.DATABASES['default']['ENGINE'], s.CACHES['default']['BACKEND'], s.CELERY_TASK_ALWAYS_EAGER, "
+        "s.EMAIL_BACKEND, s.LANGUAGE_CODE, s.TIME_ZONE)"
+    )
+    out = run_python(code).stdout.split()
+    assert out == [
+        "django.db.backends.sqlite3",
+        "django.core.cache.backends.locmem.LocMemCache",
+        "True",
+        "django.core.mail.backends.console.EmailBackend",
+        "ja",
+        "Asia/Tokyo",
+    ]
+
+
+def test_production_settings_use_the_environment():
+    code = SETUP + (
+        "from django.conf import settings as s; "
+        "print(s.DATABASES['default']['ENGINE'], s.CACHES['default']['BACKEND'], s.CELERY_TASK_ALWAYS_EAGER, s.DEBUG)"
+    )
+    result = run_python(
+        code,
+        DEBUG="0",
+        SECRET_KEY="x" * 60,
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/postgres",
+        REDIS_URL="redis://127.0.0.1:6379/0",
+    )
+    assert result.stdout.split() == [
+        "django.db.backends.postgresql",
+        "django.core.cache.backends.redis.RedisCache",
+        "False",
+        "False",
+    ]
