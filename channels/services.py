@@ -6,7 +6,7 @@ from django.db.models import F
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
-from . import permissions
+from . import hooks, permissions
 from .markdown import render_markdown
 from .models import Channel, Membership, Post, Thread, Visibility
 
@@ -23,6 +23,7 @@ def do_create_thread(*, actor, channel: Channel, title: str, body: str, kind: st
 
 @transaction.atomic
 def do_reply(*, actor, thread: Thread, body: str, quoted: Post | None = None) -> Post:
+    hold = hooks.first_hold(actor, thread.channel, body)
     post = Post.objects.create(
         thread=thread,
         author=actor,
@@ -30,7 +31,12 @@ def do_reply(*, actor, thread: Thread, body: str, quoted: Post | None = None) ->
         body_html=render_markdown(body),
         quoted=quoted,
         author_was_staff=actor.is_city_staff,
+        visibility=Visibility.PENDING if hold else Visibility.PUBLISHED,
+        moderation_reason=hold.message if hold else "",
     )
+    if hold:
+        for callback in hooks.after_hold:
+            callback(post, hold)
     if post.visibility == Visibility.PUBLISHED:
         Thread.objects.filter(pk=thread.pk).update(
             visible_post_count=F("visible_post_count") + 1, last_activity_at=post.created_at, last_post=post

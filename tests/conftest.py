@@ -11,9 +11,15 @@ from kumagaya_portal.accounts.models import Department, StaffRules
 from kumagaya_portal.loader import load_city
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Load the city's real structure once per test session; each test rolls back to it."""
+    with django_db_blocker.unblock():
+        load_city()
+
+
 @pytest.fixture
 def city(db):
-    load_city()
     return Channel.objects
 
 
