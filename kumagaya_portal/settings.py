@@ -159,7 +159,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "socket_connect_timeout": 1}
 CELERY_TIMEZONE = "Asia/Tokyo"
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    "drain-outbox": {"task": "kumagaya_portal.drain_outbox", "schedule": 30.0},
+}
 
 # Wagtail's own background tasks (reference index, image renditions):
 # run in the request in both modes; they are small and must never be lost.
