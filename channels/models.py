@@ -200,6 +200,8 @@ class Post(models.Model):
     is_deleted_by_author = models.BooleanField(default=False)
     edited_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # The hidden form token: a double-submitted form finds this post instead of making a second one.
+    idempotency_key = models.CharField(max_length=64, blank=True, default="", editable=False)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -208,6 +210,13 @@ class Post(models.Model):
         indexes = [
             models.Index(fields=["thread", "created_at", "id"]),
             models.Index(fields=["author", "-created_at"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["author", "idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="one_post_per_form_token",
+            )
         ]
 
     def __str__(self) -> str:
