@@ -16,7 +16,12 @@ $(VENV)/.installed: requirements.lock
 	$(PY) -m pip install -q -r requirements.lock
 	touch $@
 
-install: $(VENV)/.installed
+# Browser-test tools (axe-core), pinned in package-lock.json; skipped when there is no npm.
+node_modules/.package-lock.json: package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --loglevel=error; \
+	else echo "npm not found: browser accessibility checks need Node.js (npm ci)" >&2; fi
+
+install: $(VENV)/.installed $(if $(wildcard package.json),node_modules/.package-lock.json)
 
 messages: install
 	$(PY) manage.py compilemessages -l ja -l en --ignore=.venv -v0

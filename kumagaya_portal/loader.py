@@ -122,12 +122,27 @@ def load_city(data: dict | None = None) -> dict[str, int]:
 
     from cms.setup import ensure_site  # late import: Wagtail's tree
 
+    ensure_wagtail_root()
     ensure_site(data["city"], data["official_sections"])
     return {
         "departments": len(departments),
         "channels": Channel.objects.count(),
         "meetings": Meeting.objects.count(),
     }
+
+
+def ensure_wagtail_root() -> None:
+    """Recreate what Wagtail's data migrations create (locale, root page, root collection)
+    when the tables were flushed since (`manage.py flush`, transactional tests)."""
+    from django.conf import settings
+    from wagtail.coreutils import get_supported_content_language_variant
+    from wagtail.models import Collection, Locale, Page
+
+    Locale.objects.get_or_create(language_code=get_supported_content_language_variant(settings.LANGUAGE_CODE))
+    if not Page.objects.filter(depth=1).exists():
+        Page.add_root(instance=Page(title="Root", slug="root", draft_title="Root", live=True))
+    if not Collection.objects.filter(depth=1).exists():
+        Collection.add_root(name="Root")
 
 
 def unique_slug(text: str, taken) -> str:

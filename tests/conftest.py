@@ -20,6 +20,10 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 @pytest.fixture
 def city(db):
+    """The city's structure. Transactional tests (live_server, browser) flush the database
+    after each test, so it is loaded again when missing."""
+    if not Channel.objects.exists():
+        load_city()
     return Channel.objects
 
 
