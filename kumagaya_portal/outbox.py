@@ -5,50 +5,106 @@
 
 `enqueue` writes an OutboxMessage row in the caller's transaction; after commit
 it tries to hand the message to Celery. If the broker is down the row stays
-unsent and `drain_outbox` (Celery beat, and on every successful dispatch) sends
-it later. Tasks must be idempotent and re-check permissions when they run.
+unsent and `drain` (the Celery beat entry "drain-outbox", and the next successful
+dispatch after a failure) sends it later.
+
+Each hand-over first *claims* the row with one atomic UPDATE (a lease in
+`claimed_until`), so a message is handed over by one sender only, even when
+drain runs in several processes or inside an eager task (drain_outbox enqueued
+in eager mode no longer re-runs its own row). A sender that dies between claim
+and hand-over leaves an expiring lease: the row is sent again later. Delivery is
+therefore at least once; tasks must be idempotent and re-check permissions.
 """
 
+import datetime as dt
 import logging
 
 from celery import current_app
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from .models import OutboxMessage
 
 log = logging.getLogger(__name__)
 
+LEASE = dt.timedelta(seconds=120)
+# A message that failed this often is left for a person to look at (last_error says why).
+MAX_ATTEMPTS = 50
+
+# Set when a hand-over failed in this process: the next success drains the backlog.
+_backlog = False
+
 
 def enqueue(task, **kwargs) -> OutboxMessage:
-    message = OutboxMessage.objects.create(task_name=task.name, kwargs=kwargs)
+    """Queue `task` (a Celery task or its name) with JSON-serialisable kwargs, on commit."""
+    name = task if isinstance(task, str) else task.name
+    message = OutboxMessage.objects.create(task_name=name, kwargs=kwargs)
     transaction.on_commit(lambda: dispatch(message.pk))
     return message
 
 
+def _claim(message_id: int) -> OutboxMessage | None:
+    now = timezone.now()
+    claimed = (
+        OutboxMessage.objects.filter(pk=message_id, sent_at__isnull=True, attempts__lt=MAX_ATTEMPTS)
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .update(claimed_until=now + LEASE, attempts=F("attempts") + 1)
+    )
+    if claimed != 1:
+        return None
+    return OutboxMessage.objects.filter(pk=message_id).first()
+
+
+def _hand_over(message: OutboxMessage) -> None:
+    if _eager():
+        current_app.tasks[message.task_name].apply(kwargs=message.kwargs, throw=True)
+    else:
+        # No kombu retry loop: a refused connection fails at once, the row waits for drain.
+        current_app.send_task(message.task_name, kwargs=message.kwargs, retry=False)
+
+
 def dispatch(message_id: int) -> bool:
-    message = OutboxMessage.objects.filter(pk=message_id, sent_at__isnull=True).first()
+    """Hand one message over. True if it is sent (now or earlier) or someone else holds it."""
+    global _backlog
+    message = _claim(message_id)
     if message is None:
         return True
     try:
-        current_app.send_task(message.task_name, kwargs=message.kwargs) if not _eager() else current_app.tasks[
-            message.task_name
-        ].apply(kwargs=message.kwargs).get()
-    except Exception as exc:  # broker down: keep the row, drain later
-        log.warning("outbox dispatch failed for %s: %s", message_id, exc)
-        OutboxMessage.objects.filter(pk=message_id).update(attempts=message.attempts + 1, last_error=str(exc)[:500])
+        _hand_over(message)
+    except Exception as exc:  # broker down, or (eager mode) the task failed: keep the row
+        log.warning("outbox: message %s (%s) not sent: %s", message.pk, message.task_name, exc, exc_info=_eager())
+        OutboxMessage.objects.filter(pk=message.pk).update(claimed_until=None, last_error=repr(exc)[:500])
+        _backlog = True
         return False
-    OutboxMessage.objects.filter(pk=message_id).update(sent_at=timezone.now())
+    OutboxMessage.objects.filter(pk=message.pk).update(sent_at=timezone.now(), claimed_until=None, last_error="")
+    if _backlog:
+        _backlog = False
+        drain()
     return True
 
 
 def drain(limit: int = 500) -> int:
+    """Send unsent messages oldest first; stop at the first failure (the broker is still down)."""
+    global _backlog
+    now = timezone.now()
+    pending = (
+        OutboxMessage.objects.filter(sent_at__isnull=True, attempts__lt=MAX_ATTEMPTS)
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .order_by("id")
+        .values_list("pk", flat=True)[:limit]
+    )
     sent = 0
-    for pk in OutboxMessage.objects.filter(sent_at__isnull=True).order_by("id").values_list("pk", flat=True)[:limit]:
+    _backlog = False
+    for pk in list(pending):
         if not dispatch(pk):
             break
         sent += 1
     return sent
+
+
+def pending_count() -> int:
+    return OutboxMessage.objects.filter(sent_at__isnull=True).count()
 
 
 def _eager() -> bool:

@@ -100,6 +100,8 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    # Last: anonymous Wagtail pages from the cache (kumagaya_portal/page_cache.py).
+    "kumagaya_portal.page_cache.PageCacheMiddleware",
 ]
 
 ROOT_URLCONF = "kumagaya_portal.urls"
@@ -140,7 +142,7 @@ REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "kumagaya_portal.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "kumagaya"),
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
@@ -283,9 +285,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "structured": {
-            "format": '{"time":"%(asctime)s","level":"%(levelname)s","logger":"%(name)s","message":"%(message)s"}'
-        }
+        "structured": {"()": "kumagaya_portal.logging.JsonFormatter"}
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structured"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO" if not TESTING else "WARNING")},
@@ -300,4 +300,6 @@ LOGGING = {
 MODERATION_FLAG_THRESHOLD = env_int("MODERATION_FLAG_THRESHOLD", 3)
 MODERATION_NEW_ACCOUNT_POSTS = env_int("MODERATION_NEW_ACCOUNT_POSTS", 2)
 POSTS_PER_PAGE = 50
+# Anonymous official pages from the cache for this long; publishing purges (0 = off; off in tests by default).
+PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 0 if TESTING else 300)
 THREADS_PER_PAGE = 30
