@@ -136,6 +136,8 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USING_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
+if USING_POSTGRES:  # Wagtail's search index uses its fields (check: postgres.E005)
+    INSTALLED_APPS.append("django.contrib.postgres")
 
 # -------------------------------------------------------------- redis/cache
 REDIS_URL = env_str("REDIS_URL")

@@ -7,6 +7,9 @@ from wagtail.documents import urls as wagtaildocs_urls
 
 from . import views
 
+# Error pages that render without the database (503 while it is unreachable).
+handler500 = "kumagaya_portal.errors.server_error"
+
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("django-admin/", admin.site.urls),
