@@ -115,7 +115,10 @@ def load_city(data: dict | None = None) -> dict[str, int]:
             "venue": m["venue"],
             "note": m["note"],
         }
-        _sync(Meeting, {"slug": meeting_slug(m)}, values)
+        slug = meeting_slug(m)
+        if Meeting.objects.filter(slug=slug, latest_revision__isnull=False).exists():
+            continue  # edited by staff in the Wagtail admin: their version stands
+        _sync(Meeting, {"slug": slug}, values)
 
     rules = data["staff_rules"]
     _sync(StaffRules, {"version": staff_rules_version(rules)}, rules)
@@ -123,7 +126,7 @@ def load_city(data: dict | None = None) -> dict[str, int]:
     from cms.setup import ensure_site  # late import: Wagtail's tree
 
     ensure_wagtail_root()
-    ensure_site(data["city"], data["official_sections"])
+    ensure_site(data["city"], data["official_sections"], data["external_tools"])
     return {
         "departments": len(departments),
         "channels": Channel.objects.count(),

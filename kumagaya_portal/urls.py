@@ -21,6 +21,7 @@ urlpatterns = [
     path("lab/", include("channels.urls")),
     path("moderation/", include("moderation.urls")),
     path("archive/", include("archive.urls")),
+    path("search/", include("kumagaya_portal.search.urls")),
 ]
 
 if settings.DEBUG:

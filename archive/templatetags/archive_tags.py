@@ -14,3 +14,11 @@ def meeting_when(meeting) -> str:
     if meeting.start_time and meeting.end_time:
         out += f"〜{meeting.end_time:%H:%M}"
     return out
+
+
+@register.filter
+def fiscal_year(year) -> str:
+    """2024 → 令和6年度."""
+    from kumagaya_portal.dates import fiscal_year_label
+
+    return fiscal_year_label(int(year)) if year else ""

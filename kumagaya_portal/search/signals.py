@@ -1,0 +1,62 @@
+"""Keeps the search index current: save, publish, unpublish and delete.
+
+Hiding, restoring and removing posts need no index change (search checks
+visibility live), but a changed text does: Post and Thread saves reindex.
+Deletes cascade through the foreign keys.
+"""
+
+from django.db.models.signals import post_save
+
+
+def _post_saved(sender, instance, raw=False, **kwargs):
+    if raw:
+        return
+    from .indexing import index_post
+
+    index_post(instance)
+
+
+def _thread_saved(sender, instance, raw=False, update_fields=None, **kwargs):
+    if raw or (update_fields is not None and "title" not in update_fields):
+        return
+    from .indexing import index_thread
+
+    index_thread(instance)
+
+
+def _record_saved(sender, instance, raw=False, **kwargs):
+    if raw:
+        return
+    from .indexing import index_record
+
+    # Reload: an admin draft save carries unpublished values on the in-memory instance.
+    related = ["department"] + (["meeting_type"] if instance.kind == "meeting" else [])
+    record = sender.objects.select_related(*related).filter(pk=instance.pk).first()
+    if record is not None:
+        index_record(record)
+
+
+def _page_published(sender, instance, **kwargs):
+    from .indexing import index_page
+
+    index_page(instance)
+
+
+def _page_unpublished(sender, instance, **kwargs):
+    from .indexing import remove_page
+
+    remove_page(instance.pk)
+
+
+def connect():
+    from wagtail.signals import page_published, page_unpublished
+
+    from archive.models import Meeting, Report, Workshop
+    from channels.models import Post, Thread
+
+    post_save.connect(_post_saved, sender=Post, dispatch_uid="search_post_saved")
+    post_save.connect(_thread_saved, sender=Thread, dispatch_uid="search_thread_saved")
+    for model in (Meeting, Workshop, Report):
+        post_save.connect(_record_saved, sender=model, dispatch_uid=f"search_{model.__name__}_saved")
+    page_published.connect(_page_published, dispatch_uid="search_page_published")
+    page_unpublished.connect(_page_unpublished, dispatch_uid="search_page_unpublished")
