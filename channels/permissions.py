@@ -3,17 +3,72 @@
 Small named predicates, combined into one rule per action (adhocracy4 style).
 "Missing" and "not allowed to know it exists" get the same answer: `None` from
 the `*_or_none` helpers, which views turn into 404.
+
+Rules per action (C1):
+
+    view channel      can_view_channel          view thread   can_view_thread
+    view post         can_view_post             start thread  can_start_thread
+    reply             can_reply                 quote         can_quote
+    edit post         can_edit_post             delete post   can_delete_post
+    change phase      can_change_phase          settings      can_change_settings
+    view revisions    can_view_revisions
+
+Posting has two kinds of obstacles: `post_denial` (a hard "no": suspended,
+closed, not a member, real name not verified) and `missing_step` (something
+the user can do now: accept the guidelines, choose a pen name, confirm the
+staff rules). `can_post_in_channel` is true when there is neither.
+
+Object permissions are read once per user object and channel (memoised on the
+user, so a request asks guardian at most once per channel); `forget(user)`
+drops the memo after a membership change.
 """
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
+from guardian.core import ObjectPermissionChecker
 from guardian.shortcuts import get_objects_for_user
 
-from .models import Channel, PostingPolicy, Tier
+from .models import Channel, Phase, PostingPolicy, Tier, Visibility
 
 VIEW_PRIVATE = "channels.view_private_channel"
 POST_IN = "channels.post_in_channel"
 MODERATE = "channels.moderate_channel"
+
+_MEMO = "_channels_permission_memo"
+
+
+def _memo(user) -> dict:
+    memo = getattr(user, _MEMO, None)
+    if memo is None:
+        memo = {}
+        setattr(user, _MEMO, memo)
+    return memo
+
+
+def forget(user) -> None:
+    """Drop memoised permissions of this user object (after a grant or removal)."""
+    if user is not None:
+        for attr in (_MEMO, "_perm_cache", "_user_perm_cache", "_group_perm_cache"):
+            try:
+                delattr(user, attr)
+            except AttributeError:
+                pass
+
+
+def _object_perms(user, channel: Channel) -> frozenset[str]:
+    """Codenames the user holds on this channel (guardian, user and group), once per user object."""
+    memo = _memo(user)
+    key = ("obj", channel.pk)
+    if key not in memo:
+        memo[key] = frozenset(ObjectPermissionChecker(user).get_perms(channel))
+    return memo[key]
+
+
+def current_staff_rules_version(user) -> str | None:
+    from .identity import current_staff_rules
+
+    rules = current_staff_rules(user)
+    return rules.version if rules else None
 
 
 # --------------------------------------------------------------- predicates
@@ -26,15 +81,22 @@ def is_global_moderator(user) -> bool:
 
 
 def is_channel_moderator(user, channel: Channel) -> bool:
-    return is_global_moderator(user) or (is_signed_in(user) and user.has_perm(MODERATE, channel))
+    return is_global_moderator(user) or (is_signed_in(user) and "moderate_channel" in _object_perms(user, channel))
 
 
 def is_city_staff(user) -> bool:
     return is_signed_in(user) and user.is_city_staff
 
 
+def is_department_staff(user, channel: Channel) -> bool:
+    """City staff of one of the channel's responsible departments."""
+    if not is_city_staff(user) or not user.department_id:
+        return False
+    return any(d.pk == user.department_id for d in channel.departments.all())
+
+
 def is_member(user, channel: Channel) -> bool:
-    return is_signed_in(user) and user.has_perm(VIEW_PRIVATE, channel)
+    return is_signed_in(user) and "view_private_channel" in _object_perms(user, channel)
 
 
 def is_suspended(user) -> bool:
@@ -44,6 +106,83 @@ def is_suspended(user) -> bool:
 
 def has_accepted_guidelines(user) -> bool:
     return is_signed_in(user) and bool(user.guidelines_version)
+
+
+def has_pen_name(user) -> bool:
+    return is_signed_in(user) and bool(user.pen_name)
+
+
+def has_confirmed_staff_rules(user) -> bool:
+    if not is_city_staff(user):
+        return True
+    version = current_staff_rules_version(user)
+    return version is None or user.staff_rules_version == version
+
+
+def is_author(user, obj) -> bool:
+    return is_signed_in(user) and obj.author_id == user.pk
+
+
+def is_private_tier(channel: Channel) -> bool:
+    return channel.tier_id in (Tier.B, Tier.C)
+
+
+# ------------------------------------------------------------------- posting
+class Denial:
+    """Codes for `post_denial`; the view shows `denial_message(code, user)`."""
+
+    SIGN_IN = "sign_in"
+    SUSPENDED = "suspended"
+    CLOSED = "closed"
+    STAFF_ONLY = "staff_only"
+    NOT_MEMBER = "not_member"
+    REAL_NAME = "real_name"
+
+
+class Step:
+    """Codes for `missing_step`: URL names in accounts (each takes ?next=)."""
+
+    GUIDELINES = "guidelines"
+    PEN_NAME = "pen_name"
+    STAFF_RULES = "staff_rules"
+
+
+def post_denial(user, channel: Channel) -> str | None:
+    """Why `user` may not post in `channel` at all (None: nothing in the way but, perhaps, a step).
+    Callers check can_view_channel first (a hidden channel is a 404, not a denial)."""
+    if not is_signed_in(user):
+        return Denial.SIGN_IN
+    if is_suspended(user):
+        return Denial.SUSPENDED
+    if channel.posting_policy == PostingPolicy.CLOSED:
+        return Denial.CLOSED
+    if channel.posting_policy == PostingPolicy.STAFF_ONLY and not is_city_staff(user):
+        return Denial.STAFF_ONLY
+    if channel.tier_id == Tier.A:
+        return None
+    # B and C: members (staff post in any B channel) with a real name verified by staff.
+    if not (is_member(user, channel) or (channel.tier_id == Tier.B and is_city_staff(user))):
+        return Denial.NOT_MEMBER
+    if not (user.real_name_verified or user.is_city_staff):
+        return Denial.REAL_NAME
+    return None
+
+
+def missing_step(user, channel: Channel) -> str | None:
+    """The next thing the user must do before posting here (a page in accounts)."""
+    if not has_accepted_guidelines(user):
+        return Step.GUIDELINES
+    if channel.tier_id == Tier.A and not has_pen_name(user):
+        return Step.PEN_NAME
+    if not has_confirmed_staff_rules(user):
+        return Step.STAFF_RULES
+    return None
+
+
+def can_post_in_channel(user, channel: Channel) -> bool:
+    return (
+        can_view_channel(user, channel) and post_denial(user, channel) is None and missing_step(user, channel) is None
+    )
 
 
 # -------------------------------------------------------------------- rules
@@ -57,21 +196,137 @@ def can_view_channel(user, channel: Channel) -> bool:
     return is_member(user, channel)
 
 
-def can_post_in_channel(user, channel: Channel) -> bool:
-    if not is_signed_in(user) or not can_view_channel(user, channel) or is_suspended(user):
+def can_view_thread(user, thread) -> bool:
+    """A thread follows its first post: others see it once published."""
+    channel = thread.channel
+    if not can_view_channel(user, channel):
         return False
-    if channel.posting_policy == PostingPolicy.CLOSED:
+    return thread.visibility == Visibility.PUBLISHED or is_author(user, thread) or is_channel_moderator(user, channel)
+
+
+def can_view_post(user, post) -> bool:
+    """The post has a place on the thread page for `user` (perhaps only as a placeholder).
+    Pending posts have a place only for their author and moderators."""
+    if not can_view_thread(user, post.thread):
         return False
-    if channel.posting_policy == PostingPolicy.STAFF_ONLY and not is_city_staff(user):
-        return False
-    if channel.tier_id == Tier.A:
-        return True
-    # B and C: members with a real name verified by staff (staff post in any B channel).
-    return (is_member(user, channel) or (channel.tier_id == Tier.B and is_city_staff(user))) and (
-        user.real_name_verified or user.is_city_staff
+    return (
+        post.visibility != Visibility.PENDING
+        or is_author(user, post)
+        or is_channel_moderator(user, post.thread.channel)
     )
 
 
+def can_start_thread(user, channel: Channel) -> bool:
+    return can_post_in_channel(user, channel)
+
+
+def reply_denial(user, thread) -> str | None:
+    """Thread-level reasons for no replies (on top of the channel's): locked, not yet published."""
+    if thread.is_locked:
+        return "locked"
+    if thread.visibility != Visibility.PUBLISHED:
+        return "not_published"
+    return None
+
+
+def can_reply(user, thread) -> bool:
+    return can_post_in_channel(user, thread.channel) and reply_denial(user, thread) is None
+
+
+def can_quote(user, post) -> bool:
+    return can_reply(user, post.thread) and can_view_post(user, post) and post.is_readable
+
+
+def can_edit_post(user, post) -> bool:
+    """Authors edit their own posts while they can still post here and the post is theirs to show."""
+    channel = post.thread.channel
+    return (
+        is_author(user, post)
+        and can_view_post(user, post)
+        and not post.is_deleted_by_author
+        and post.visibility in (Visibility.PUBLISHED, Visibility.PENDING)
+        and not post.thread.is_locked
+        and post_denial(user, channel) is None
+    )
+
+
+def can_delete_post(user, post) -> bool:
+    """Authors may always take their own words back (even while suspended)."""
+    return is_author(user, post) and can_view_post(user, post) and not post.is_deleted_by_author
+
+
+def can_change_phase(user, thread) -> bool:
+    """The thread's author, city staff who take part here, and moderators; back and forth."""
+    channel = thread.channel
+    if not can_view_thread(user, thread) or is_suspended(user):
+        return False
+    if is_channel_moderator(user, channel):
+        return True
+    if thread.visibility != Visibility.PUBLISHED:
+        return False
+    return is_author(user, thread) or is_city_staff(user)
+
+
+def can_change_settings(user, channel: Channel) -> bool:
+    """City staff of the channel's responsible departments, and superusers."""
+    if not can_view_channel(user, channel):
+        return False
+    return is_signed_in(user) and (user.is_superuser or is_department_staff(user, channel))
+
+
+def can_view_revisions(user, post) -> bool:
+    return can_view_post(user, post) and is_channel_moderator(user, post.thread.channel)
+
+
+PHASES = Phase  # re-exported for templates that build phase menus
+
+
+# ----------------------------------------------------------- reading a post
+class PostState:
+    """What the reader gets in a post's place on the thread page."""
+
+    BODY = "body"  # published: the body
+    PENDING = "pending"  # the author (and moderators): body + 「確認待ち」 + reason
+    HIDDEN = "hidden"  # others: 「モデレーターにより非表示にされました」
+    HIDDEN_OWN = "hidden_own"  # the author (and moderators): body + notice + reason
+    REMOVED = "removed"  # everyone: 「削除されました：<reason>」
+    DELETED = "deleted"  # everyone: 「投稿者により削除されました」
+
+
+def post_state(user, post, *, moderator: bool) -> tuple[str, bool]:
+    """(state, show_body) for `post` on a page `user` reads; pure, no queries.
+    `moderator` is is_channel_moderator(user, channel), asked once per page."""
+    own = is_signed_in(user) and post.author_id == user.pk
+    if post.visibility == Visibility.REMOVED:
+        return PostState.REMOVED, moderator
+    if post.is_deleted_by_author:
+        return PostState.DELETED, moderator
+    if post.visibility == Visibility.HIDDEN:
+        return (PostState.HIDDEN_OWN, True) if own or moderator else (PostState.HIDDEN, False)
+    if post.visibility == Visibility.PENDING:
+        return PostState.PENDING, own or moderator
+    return PostState.BODY, True
+
+
+def readable_posts_filter(user, *, moderator: bool) -> Q:
+    """Posts that have a place on the thread page for `user` (see can_view_post)."""
+    if moderator:
+        return Q()
+    if is_signed_in(user):
+        return ~Q(visibility=Visibility.PENDING) | Q(author_id=user.pk)
+    return ~Q(visibility=Visibility.PENDING)
+
+
+def listed_threads_filter(user, *, moderator: bool) -> Q:
+    """Threads on the channel page for `user`: published ones, one's own, all for moderators."""
+    if moderator:
+        return Q()
+    if is_signed_in(user):
+        return Q(visibility=Visibility.PUBLISHED) | Q(author_id=user.pk)
+    return Q(visibility=Visibility.PUBLISHED)
+
+
+# ------------------------------------------------------------------- lists
 def visible_channels(user) -> QuerySet[Channel]:
     """Channels the user may see, in one query (the /lab/ list)."""
     qs = Channel.objects.all()
@@ -89,7 +344,12 @@ def visible_channels(user) -> QuerySet[Channel]:
 
 
 def channel_or_none(user, slug: str) -> Channel | None:
-    channel = Channel.objects.select_related("tier", "linked_channel", "workspace").filter(slug=slug).first()
+    channel = (
+        Channel.objects.select_related("tier", "linked_channel", "workspace")
+        .prefetch_related("departments")
+        .filter(slug=slug)
+        .first()
+    )
     if channel is None or not can_view_channel(user, channel):
         return None
     return channel
