@@ -37,6 +37,16 @@ def register_after_hold(fn: Callable) -> Callable:
     return fn
 
 
+# moderation (M): fn(post) when the author's edit of a held (pending) post passes every check.
+after_clean_edit: list[Callable] = []
+
+
+def register_after_clean_edit(fn: Callable) -> Callable:
+    if fn not in after_clean_edit:
+        after_clean_edit.append(fn)
+    return fn
+
+
 def first_hold(author, channel, body: str) -> Hold | None:
     for check in post_checks:
         hold = check(author=author, channel=channel, body=body)

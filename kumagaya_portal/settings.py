@@ -166,6 +166,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "socket_connect_timeout": 1
 CELERY_TIMEZONE = "Asia/Tokyo"
 CELERY_BEAT_SCHEDULE: dict = {
     "drain-outbox": {"task": "kumagaya_portal.drain_outbox", "schedule": 30.0},
+    # moderation: new queue items not yet announced, one e-mail per moderator
+    "moderation-digest": {"task": "moderation.send_moderator_digest", "schedule": 3600.0},
 }
 
 # Wagtail's own background tasks (reference index, image renditions):
