@@ -1,5 +1,7 @@
 """Tiers, channels, workspaces, memberships, threads and posts (range 【2】)."""
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -100,6 +102,7 @@ class Membership(models.Model):
         REQUESTED = "requested", _("参加申請中")
         LEFT = "left", _("退出")
         REMOVED = "removed", _("除名")
+        DECLINED = "declined", _("参加申請を見送り")  # C2
 
     class Role(models.TextChoices):
         MEMBER = "member", _("メンバー")
@@ -256,3 +259,100 @@ class Citation(models.Model):
                 condition=models.Q(page__isnull=False) | models.Q(meeting__isnull=False), name="citation_has_target"
             )
         ]
+
+
+# --- membership, attachments, follows (C2)
+def private_storage():
+    """Attachments live outside MEDIA_ROOT and have no URL: only channels.attachment_views serves them."""
+    from .attachments import PrivateStorage
+
+    return PrivateStorage()
+
+
+def attachment_path(instance, filename: str) -> str:
+    # A random name without the user's extension; the original name is kept in the row.
+    return f"attachments/{instance.public_id.hex[:2]}/{instance.public_id.hex}"
+
+
+class Attachment(models.Model):
+    class Kind(models.TextChoices):
+        IMAGE = "image", _("画像")
+        PDF = "pdf", _("PDF")
+        OFFICE = "office", _("Office文書")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(storage=private_storage, upload_to=attachment_path, max_length=200)
+    original_name = models.CharField(_("ファイル名"), max_length=255)
+    content_type = models.CharField(max_length=100)  # decided from the content, never from the client
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("添付ファイル")
+        verbose_name_plural = _("添付ファイル")
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    @property
+    def is_image(self) -> bool:
+        return self.kind == self.Kind.IMAGE
+
+
+class Follow(models.Model):
+    """A user follows a channel or a thread (exactly one) and gets e-mail about new posts."""
+
+    class Delivery(models.TextChoices):
+        IMMEDIATE = "immediate", _("投稿のたびにメールで受け取る")
+        DAILY = "daily", _("1日1回まとめて受け取る")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="follows")
+    channel = models.ForeignKey(Channel, null=True, blank=True, on_delete=models.CASCADE, related_name="follows")
+    thread = models.ForeignKey(Thread, null=True, blank=True, on_delete=models.CASCADE, related_name="follows")
+    delivery = models.CharField(
+        _("通知の受け取り方"), max_length=20, choices=Delivery.choices, default=Delivery.IMMEDIATE
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("フォロー（通知を受け取る）")
+        verbose_name_plural = _("フォロー（通知を受け取る）")
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(channel__isnull=False) & models.Q(thread__isnull=True))
+                | (models.Q(channel__isnull=True) & models.Q(thread__isnull=False)),
+                name="follow_channel_xor_thread",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "channel"], condition=models.Q(channel__isnull=False), name="one_follow_per_channel"
+            ),
+            models.UniqueConstraint(
+                fields=["user", "thread"], condition=models.Q(thread__isnull=False), name="one_follow_per_thread"
+            ),
+        ]
+        indexes = [models.Index(fields=["channel", "user"]), models.Index(fields=["thread", "user"])]
+
+    def __str__(self) -> str:
+        return f"Follow {self.pk}"
+
+
+class PostNotification(models.Model):
+    """One post for one follower: sent at once, or waiting for the daily digest (sent_at empty).
+
+    Visibility is checked again when the e-mail is sent; the row also makes the task idempotent."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    follow = models.ForeignKey(Follow, on_delete=models.CASCADE, related_name="notifications")
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="+")
+    delivery = models.CharField(max_length=20, choices=Follow.Delivery.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "post"], name="one_notification_per_post")]
+        indexes = [models.Index(fields=["delivery", "sent_at", "user"])]

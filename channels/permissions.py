@@ -353,3 +353,104 @@ def channel_or_none(user, slug: str) -> Channel | None:
     if channel is None or not can_view_channel(user, channel):
         return None
     return channel
+
+
+# --- membership, attachments, follows (C2)
+def _active_membership(user, channel: Channel):
+    from .models import Membership
+
+    if not is_signed_in(user):
+        return None
+    return Membership.objects.filter(channel=channel, user=user, state=Membership.State.ACTIVE).first()
+
+
+def is_channel_owner(user, channel: Channel) -> bool:
+    from .models import Membership
+
+    membership = _active_membership(user, channel)
+    return membership is not None and membership.role == Membership.Role.OWNER
+
+
+def is_workspace_owner(user, channel: Channel) -> bool:
+    return (
+        is_signed_in(user) and channel.workspace_id is not None and channel.workspace.owners.filter(pk=user.pk).exists()
+    )
+
+
+def can_manage_members(user, channel: Channel) -> bool:
+    """Invite, approve, decline, remove: city staff, workspace owners and channel owners (B and C only)."""
+    if channel.tier_id not in (Tier.B, Tier.C) or not is_signed_in(user) or is_suspended(user):
+        return False
+    return (
+        user.is_superuser or is_city_staff(user) or is_workspace_owner(user, channel) or is_channel_owner(user, channel)
+    )
+
+
+def can_request_to_join(user, channel: Channel) -> bool:
+    """B channels only (their A channel says they exist); C workspaces are invitation-only."""
+    return channel.tier_id == Tier.B and is_signed_in(user) and not can_view_channel(user, channel)
+
+
+def can_leave_channel(user, channel: Channel) -> bool:
+    return channel.tier_id in (Tier.B, Tier.C) and _active_membership(user, channel) is not None
+
+
+def can_download_attachment(user, attachment) -> bool:
+    """Same as seeing the post's body on the thread page (hidden, removed, pending: 404 for readers)."""
+    post = attachment.post
+    if not can_view_post(user, post):
+        return False
+    return post_state(user, post, moderator=is_channel_moderator(user, post.thread.channel))[1]
+
+
+def can_follow_channel(user, channel: Channel) -> bool:
+    return is_signed_in(user) and can_view_channel(user, channel)
+
+
+def can_follow_thread(user, thread) -> bool:
+    return is_signed_in(user) and can_view_thread(user, thread) and thread.visibility == Visibility.PUBLISHED
+
+
+def viewers_among(channel: Channel, users) -> set[int]:
+    """Ids of `users` for whom can_view_channel(user, channel) holds, in a fixed number of queries.
+
+    The same rule as can_view_channel, for a batch (notification tasks); tests check both agree."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Permission
+    from django.contrib.contenttypes.models import ContentType
+    from django.db.models import Q
+    from guardian.utils import get_group_obj_perms_model, get_user_obj_perms_model
+
+    users = [u for u in users if is_signed_in(u)]
+    if not users:
+        return set()
+    ids = {u.pk for u in users}
+    if channel.tier_id == Tier.A and not channel.members_only:
+        return ids
+    allowed = {u.pk for u in users if u.is_superuser}
+    if channel.tier_id in (Tier.A, Tier.B):
+        allowed |= {u.pk for u in users if u.is_city_staff}
+    rest = ids - allowed
+    if not rest:
+        return allowed
+    moderate = Permission.objects.filter(codename="moderate_channel", content_type__app_label="channels")
+    allowed |= set(
+        get_user_model()
+        .objects.filter(pk__in=rest)
+        .filter(Q(user_permissions__in=moderate) | Q(groups__permissions__in=moderate))
+        .values_list("pk", flat=True)
+    )
+    rest = ids - allowed
+    if not rest:
+        return allowed
+    ct = ContentType.objects.get_for_model(Channel)
+    codenames = ["view_private_channel", "moderate_channel"]
+    user_perms = get_user_obj_perms_model(channel).objects.filter(
+        user_id__in=rest, permission__codename__in=codenames, content_type=ct, object_pk=str(channel.pk)
+    )
+    allowed |= set(user_perms.values_list("user_id", flat=True))
+    group_perms = get_group_obj_perms_model(channel).objects.filter(
+        group__user__in=rest, permission__codename__in=codenames, content_type=ct, object_pk=str(channel.pk)
+    )
+    allowed |= set(group_perms.values_list("group__user", flat=True))
+    return allowed & ids

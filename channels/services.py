@@ -280,3 +280,324 @@ def do_move_thread(*, actor, thread: Thread, channel: Channel) -> Thread:
     thread.channel = channel
     thread.save(update_fields=["channel"])
     return thread
+
+
+# --- membership, attachments, follows (C2)
+from allauth.account.models import EmailAddress  # noqa: E402
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.core.exceptions import PermissionDenied  # noqa: E402
+from django.db.models import Q  # noqa: E402
+from django.utils.translation import gettext as _  # noqa: E402
+from guardian.shortcuts import remove_perm  # noqa: E402
+
+from kumagaya_portal.outbox import enqueue  # noqa: E402
+
+from .models import Attachment, Follow, PostNotification  # noqa: E402
+
+
+class MembershipError(Exception):
+    """A refused membership action; the message says what happened and what to do."""
+
+
+def verified_emails(user) -> set[str]:
+    return {e.lower() for e in EmailAddress.objects.filter(user=user, verified=True).values_list("email", flat=True)}
+
+
+def _find_user_by_email(email: str):
+    User = get_user_model()
+    address = EmailAddress.objects.filter(email__iexact=email, verified=True).select_related("user").first()
+    if address:
+        return address.user
+    return User.objects.filter(email__iexact=email).first()
+
+
+def _revoke_access(channel: Channel, user) -> None:
+    """Take away what membership gave, at once (same transaction as the state change)."""
+    remove_perm(permissions.VIEW_PRIVATE, user, channel)
+    remove_perm(permissions.POST_IN, user, channel)
+    permissions.forget(user)
+    if channel.workspace_id:
+        channel.workspace.owners.remove(user)
+    if not permissions.can_view_channel(user, channel):
+        # Queued digests and follows go too; immediate e-mails already queued re-check when they run.
+        Follow.objects.filter(user=user).filter(Q(channel=channel) | Q(thread__channel=channel)).delete()
+
+
+def _check_join_rate(user) -> None:
+    from . import ratelimit
+
+    wait = ratelimit.hit(user, "join_request")
+    if wait:
+        raise MembershipError(ratelimit.message("join_request", wait))
+
+
+@transaction.atomic
+def do_invite(*, actor, channel: Channel, email: str) -> Membership:
+    """Invite by e-mail. If the address has no account yet the invitation waits for sign-up."""
+    from . import tasks
+
+    if not permissions.can_manage_members(actor, channel):
+        raise PermissionDenied
+    email = email.strip().lower()
+    user = _find_user_by_email(email)
+    if user is not None:
+        membership = Membership.objects.select_for_update().filter(channel=channel, user=user).first()
+        if membership and membership.state == Membership.State.ACTIVE:
+            raise MembershipError(_("このメールアドレスの方は、すでにメンバーです。"))
+        # An earlier e-mail-only invitation for the same address becomes this one.
+        Membership.objects.filter(channel=channel, user__isnull=True, invited_email__iexact=email).delete()
+        if membership is None:
+            membership = Membership(channel=channel, user=user)
+    else:
+        membership = (
+            Membership.objects.select_for_update()
+            .filter(channel=channel, user__isnull=True, invited_email__iexact=email)
+            .first()
+        ) or Membership(channel=channel)
+    membership.invited_email = email
+    membership.state = Membership.State.INVITED
+    membership.role = Membership.Role.MEMBER
+    membership.save()
+    enqueue(tasks.send_invitation, membership_id=membership.pk, inviter_id=actor.pk)
+    return membership
+
+
+def invitation_matches(membership: Membership, user) -> bool:
+    """The invitation is for `user`: made for this account, or for one of its verified addresses."""
+    if not permissions.is_signed_in(user) or membership.state != Membership.State.INVITED:
+        return False
+    if membership.user_id is not None:
+        return membership.user_id == user.pk
+    return membership.invited_email.lower() in verified_emails(user)
+
+
+@transaction.atomic
+def do_accept_invitation(*, actor, membership: Membership) -> Membership:
+    membership = Membership.objects.select_for_update().select_related("channel").get(pk=membership.pk)
+    if not invitation_matches(membership, actor):
+        raise MembershipError(
+            _("この招待は別のメールアドレスの方へのものです。招待メールを受け取ったアドレスでログインしてください。")
+        )
+    existing = Membership.objects.filter(channel=membership.channel, user=actor).exclude(pk=membership.pk).first()
+    if existing is not None:
+        membership.delete()
+        membership = existing
+    return do_grant_membership(actor=actor, channel=membership.channel, user=actor)
+
+
+@transaction.atomic
+def do_decline_invitation(*, actor, membership: Membership) -> None:
+    membership = Membership.objects.select_for_update().get(pk=membership.pk)
+    if not invitation_matches(membership, actor):
+        raise MembershipError(
+            _("この招待は別のメールアドレスの方へのものです。招待メールを受け取ったアドレスでログインしてください。")
+        )
+    membership.delete()
+
+
+@transaction.atomic
+def do_cancel_invitation(*, actor, membership: Membership) -> None:
+    if not permissions.can_manage_members(actor, membership.channel):
+        raise PermissionDenied
+    Membership.objects.filter(pk=membership.pk, state=Membership.State.INVITED).delete()
+
+
+@transaction.atomic
+def do_claim_invitations(*, actor) -> list[Membership]:
+    """After sign-up or login: e-mail-only invitations to the user's verified addresses become theirs."""
+    emails = verified_emails(actor)
+    if not emails:
+        return []
+    claimed = []
+    pending = Membership.objects.select_for_update().filter(user__isnull=True, state=Membership.State.INVITED)
+    for membership in pending.filter(invited_email__in=emails).select_related("channel"):
+        if Membership.objects.filter(channel=membership.channel, user=actor).exists():
+            existing = Membership.objects.get(channel=membership.channel, user=actor)
+            if existing.state != Membership.State.ACTIVE:
+                existing.state = Membership.State.INVITED
+                existing.invited_email = membership.invited_email
+                existing.save(update_fields=["state", "invited_email", "updated_at"])
+                claimed.append(existing)
+            membership.delete()
+            continue
+        membership.user = actor
+        membership.save(update_fields=["user", "updated_at"])
+        claimed.append(membership)
+    return claimed
+
+
+@transaction.atomic
+def do_request_join(*, actor, channel: Channel) -> Membership:
+    from . import tasks
+
+    if not permissions.can_request_to_join(actor, channel):
+        raise PermissionDenied
+    membership = Membership.objects.select_for_update().filter(channel=channel, user=actor).first()
+    if membership and membership.state == Membership.State.REQUESTED:
+        return membership
+    if membership and membership.state == Membership.State.INVITED:
+        return do_accept_invitation(actor=actor, membership=membership)
+    _check_join_rate(actor)
+    if membership is None:
+        membership = Membership(channel=channel, user=actor, invited_email="")
+    membership.state = Membership.State.REQUESTED
+    membership.role = Membership.Role.MEMBER
+    membership.save()
+    enqueue(tasks.send_membership_news, membership_id=membership.pk, event="requested")
+    return membership
+
+
+@transaction.atomic
+def do_approve_join(*, actor, membership: Membership) -> Membership:
+    from . import tasks
+
+    membership = Membership.objects.select_for_update().select_related("channel", "user").get(pk=membership.pk)
+    if not permissions.can_manage_members(actor, membership.channel):
+        raise PermissionDenied
+    if membership.state != Membership.State.REQUESTED:
+        raise MembershipError(_("この参加申請はすでに処理されています。一覧を確認してください。"))
+    membership = do_grant_membership(actor=actor, channel=membership.channel, user=membership.user)
+    enqueue(tasks.send_membership_news, membership_id=membership.pk, event="approved")
+    return membership
+
+
+@transaction.atomic
+def do_decline_join(*, actor, membership: Membership) -> Membership:
+    membership = Membership.objects.select_for_update().select_related("channel").get(pk=membership.pk)
+    if not permissions.can_manage_members(actor, membership.channel):
+        raise PermissionDenied
+    if membership.state != Membership.State.REQUESTED:
+        raise MembershipError(_("この参加申請はすでに処理されています。一覧を確認してください。"))
+    membership.state = Membership.State.DECLINED
+    membership.save(update_fields=["state", "updated_at"])
+    return membership
+
+
+@transaction.atomic
+def do_leave(*, actor, channel: Channel) -> None:
+    membership = (
+        Membership.objects.select_for_update()
+        .filter(channel=channel, user=actor, state=Membership.State.ACTIVE)
+        .first()
+    )
+    if membership is None:
+        raise MembershipError(_("このチャンネルのメンバーではありません。"))
+    membership.state = Membership.State.LEFT
+    membership.role = Membership.Role.MEMBER
+    membership.save(update_fields=["state", "role", "updated_at"])
+    _revoke_access(channel, actor)
+
+
+@transaction.atomic
+def do_remove_member(*, actor, membership: Membership) -> Membership:
+    """Removal takes effect at once: perms, pages, files and notifications (tasks re-check)."""
+    membership = Membership.objects.select_for_update().select_related("channel", "user").get(pk=membership.pk)
+    channel = membership.channel
+    if not permissions.can_manage_members(actor, channel):
+        raise PermissionDenied
+    if membership.user_id == actor.pk:
+        raise MembershipError(
+            _("ご自身を除名することはできません。退出する場合は「このチャンネルから退出する」を使ってください。")
+        )
+    if membership.state != Membership.State.ACTIVE:
+        raise MembershipError(_("この方は現在メンバーではありません。一覧を確認してください。"))
+    membership.state = Membership.State.REMOVED
+    membership.role = Membership.Role.MEMBER
+    membership.save(update_fields=["state", "role", "updated_at"])
+    _revoke_access(channel, membership.user)
+    return membership
+
+
+# Attachments ---------------------------------------------------------------
+@transaction.atomic
+def do_attach(*, actor, post: Post, files) -> list[Attachment]:
+    """Store checked files (channels.attachments.AttachmentsField) on `post`, by its author."""
+    if not files:
+        return []
+    if actor is None or post.author_id != actor.pk:
+        raise PermissionDenied
+    saved = []
+    for checked in files:
+        attachment = Attachment(
+            post=post,
+            original_name=checked.name,
+            content_type=checked.content_type,
+            kind=checked.kind,
+            size=checked.size,
+            sha256=checked.sha256,
+            uploaded_by=actor,
+        )
+        attachment.file.save("upload", checked.upload, save=False)
+        attachment.save()
+        saved.append(attachment)
+    return saved
+
+
+def save_attachments(post: Post, files, actor) -> list[Attachment]:
+    return do_attach(actor=actor, post=post, files=files)
+
+
+# Follows and notifications ---------------------------------------------------
+@transaction.atomic
+def do_follow(*, actor, channel: Channel | None = None, thread: Thread | None = None, delivery: str = "") -> Follow:
+    delivery = delivery or Follow.Delivery.IMMEDIATE
+    if delivery not in Follow.Delivery.values:
+        raise MembershipError(_("通知の受け取り方を選んでください。"))
+    if thread is not None:
+        if not permissions.can_follow_thread(actor, thread):
+            raise PermissionDenied
+        follow, _created = Follow.objects.update_or_create(user=actor, thread=thread, defaults={"delivery": delivery})
+    elif channel is not None:
+        if not permissions.can_follow_channel(actor, channel):
+            raise PermissionDenied
+        follow, _created = Follow.objects.update_or_create(user=actor, channel=channel, defaults={"delivery": delivery})
+    else:
+        raise ValueError("channel or thread is required")
+    return follow
+
+
+@transaction.atomic
+def do_unfollow(*, actor, channel: Channel | None = None, thread: Thread | None = None, follow: Follow | None = None):
+    """Stop a follow (by the user, or by an unsubscribe link: then `actor` is the follow's user)."""
+    qs = Follow.objects.filter(user=actor)
+    if follow is not None:
+        qs = qs.filter(pk=follow.pk)
+    elif thread is not None:
+        qs = qs.filter(thread=thread)
+    elif channel is not None:
+        qs = qs.filter(channel=channel)
+    else:
+        raise ValueError("follow, channel or thread is required")
+    return qs.delete()[0] > 0
+
+
+@transaction.atomic
+def do_stop_digests(*, actor) -> int:
+    """The digest's unsubscribe link: every follow delivered as a daily digest stops."""
+    return Follow.objects.filter(user=actor, delivery=Follow.Delivery.DAILY).delete()[1].get("channels.Follow", 0)
+
+
+def queue_post_notifications(post: Post) -> None:
+    """Call inside the transaction that makes `post` visible (new post, or approved by a moderator).
+
+    One task per event, handed to Celery on commit through the outbox; the task checks
+    again, when it runs, that the post is still readable and each follower may see it."""
+    from . import tasks
+
+    if post.is_readable:
+        enqueue(tasks.notify_new_post, post_id=post.pk)
+
+
+@transaction.atomic
+def do_queue_daily_digests() -> int:
+    """Beat task: one digest task per user with waiting posts."""
+    from . import tasks
+
+    user_ids = list(
+        PostNotification.objects.filter(delivery=Follow.Delivery.DAILY, sent_at__isnull=True)
+        .values_list("user_id", flat=True)
+        .distinct()
+    )
+    for user_id in user_ids:
+        enqueue(tasks.send_digest, user_id=user_id)
+    return len(user_ids)

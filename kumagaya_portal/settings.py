@@ -196,8 +196,20 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_CONFIRM_EMAIL_ON_GET = False
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
-ACCOUNT_EMAIL_SUBJECT_PREFIX = "[熊谷市Webコモンスペース] "
+ACCOUNT_ADAPTER = "kumagaya_portal.accounts.adapter.AccountAdapter"
+ACCOUNT_FORMS = {
+    "login": "kumagaya_portal.accounts.forms.LoginForm",
+    "signup": "kumagaya_portal.accounts.forms.SignupForm",
+    "reset_password": "kumagaya_portal.accounts.forms.ResetPasswordForm",
+    "reset_password_from_key": "kumagaya_portal.accounts.forms.ResetPasswordKeyForm",
+    "change_password": "kumagaya_portal.accounts.forms.ChangePasswordForm",
+    "set_password": "kumagaya_portal.accounts.forms.SetPasswordForm",
+    "add_email": "kumagaya_portal.accounts.forms.AddEmailForm",
+}
+# Never the e-mail: allauth shows this in messages and templates.
+ACCOUNT_USER_DISPLAY = "kumagaya_portal.accounts.models.user_display"
 ACCOUNT_RATE_LIMITS = {} if TESTING else None
 if ACCOUNT_RATE_LIMITS is None:
     del ACCOUNT_RATE_LIMITS
