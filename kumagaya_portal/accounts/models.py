@@ -118,3 +118,9 @@ class User(AbstractUser):
     @property
     def is_moderator(self) -> bool:
         return self.is_active and (self.is_superuser or self.has_perm("channels.moderate_channel"))
+
+
+def user_display(user) -> str:
+    """How allauth names the signed-in user to themselves: the pen name, else the real name, else nothing
+    identifying (never the e-mail address)."""
+    return user.pen_name or user.real_name or ""

@@ -5,8 +5,10 @@ from . import views
 app_name = "accounts"
 urlpatterns = [
     path("profile/", views.profile, name="profile"),
-    # Stubs the channels app links to (`?next=` returns there); the accounts helper fills them in.
-    path("pen-name/", views.profile, name="pen_name"),
-    path("guidelines/", views.profile, name="guidelines"),
-    path("staff-rules/", views.profile, name="staff_rules"),
+    # Each takes `?next=` (checked with url_has_allowed_host_and_scheme) and returns there.
+    path("pen-name/", views.pen_name, name="pen_name"),
+    path("guidelines/", views.guidelines, name="guidelines"),
+    path("staff-rules/", views.staff_rules, name="staff_rules"),
+    path("profile/data.json", views.export_data, name="export"),
+    path("profile/delete/", views.delete_account, name="delete"),
 ]
