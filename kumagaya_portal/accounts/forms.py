@@ -182,6 +182,8 @@ class ConfirmStaffRulesForm(PortalFormMixin, forms.Form):
 
 
 class DeleteAccountForm(PortalFormMixin, forms.Form):
+    labels = {"password": _("現在のパスワード")}
+
     password = forms.CharField(
         label=_("現在のパスワード"),
         strip=False,

@@ -2,6 +2,7 @@
 
 import re
 from pathlib import Path
+from urllib.parse import quote
 
 from .axe import axe_check  # noqa: F401  (re-exported)
 
@@ -26,9 +27,9 @@ def screenshot(page, name: str) -> Path:
 
 
 def login(page, email: str, password: str, *, next_url: str = "") -> None:
-    """Log in through the real login form at /accounts/login/ (on the page's live server)."""
-    base = page.context.base_url
-    page.goto(f"{base}/accounts/login/" + (f"?next={next_url}" if next_url else ""))
+    """Log in through the real login form at /accounts/login/ (the page's context has the live
+    server as base URL). Raises with the page's error text when the login is refused."""
+    page.goto("/accounts/login/" + (f"?next={quote(next_url)}" if next_url else ""))
     page.fill("input[name=login]", email)
     page.fill("input[name=password]", password)
     form = page.locator("form:has(input[name=password])")
