@@ -1,0 +1,696 @@
+# ruff: noqa: S603, S607 — runs gunicorn, wrk, psql and manage.py, by design
+"""`make bench`: the portal under gunicorn and wrk, side by side with a floor, on PostgreSQL and Redis.
+
+    make bench                      # full scale (1,000,000 posts); BENCH_SCALE=0.01 for a quick run
+
+Environment (defaults in brackets):
+    DATABASE_URL  [postgres://postgres@127.0.0.1:5432/kumagaya_bench]
+    REDIS_URL     [redis://127.0.0.1:6379/6]
+    BENCH_SCALE [1]  BENCH_DURATION [10] seconds per case  BENCH_CONNECTIONS [16]  BENCH_WARMUP [2]
+    BENCH_PORT [8060] (the next two ports serve the floor and the small data set)
+    BENCH_COMPARE_SMALL [1 when BENCH_SCALE > 0.01]: also measure the thread page on a 10,000-post copy
+    BENCH_REGENERATE=1: generate the data set again even if one at this scale exists
+    WEB_CONCURRENCY, GUNICORN_THREADS: as in gunicorn.conf.py (used for portal and floor alike)
+
+Writes bench/results/<date>-<scale>.md (and .json) and prints the table.
+"""
+
+import datetime as dt
+import json
+import os
+import platform
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+LUA = ROOT / "bench" / "wrk" / "bench.lua"
+PY = sys.executable
+
+TARGET_P95_MS = 100
+TARGET_SEARCH_P95_MS = 150
+TARGET_REPLY_P95_MS = 150
+TARGET_FLOOR_RATIO = 0.7
+TARGET_SCALING = 1.10
+
+
+def log(msg: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+# -------------------------------------------------------------- settings
+@dataclass
+class Config:
+    scale: float
+    database_url: str
+    redis_url: str
+    duration: int
+    connections: int
+    warmup: int
+    port: int
+    compare_small: bool
+    secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(50))
+
+    @classmethod
+    def from_env(cls) -> "Config":
+        scale = float(os.environ.get("BENCH_SCALE", "1"))
+        return cls(
+            scale=scale,
+            database_url=os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/kumagaya_bench",
+            redis_url=os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/6",
+            duration=int(os.environ.get("BENCH_DURATION", "10")),
+            connections=int(os.environ.get("BENCH_CONNECTIONS", "16")),
+            warmup=int(os.environ.get("BENCH_WARMUP", "2")),
+            port=int(os.environ.get("BENCH_PORT", "8060")),
+            compare_small=os.environ.get("BENCH_COMPARE_SMALL", "1" if scale > 0.01 else "0") == "1",
+        )
+
+    @property
+    def small_database_url(self) -> str:
+        parts = urllib.parse.urlsplit(self.database_url)
+        return urllib.parse.urlunsplit(parts._replace(path=parts.path + "_small"))
+
+    def production_env(self, database_url: str | None = None, **extra) -> dict:
+        """Production settings, plain HTTP on 127.0.0.1 (no TLS proxy in front of the benchmark)."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("BENCH_", "PYTEST"))}
+        env.update(
+            DEBUG="0",
+            SECRET_KEY=self.secret_key,
+            ALLOWED_HOSTS="127.0.0.1,localhost,testserver",
+            SECURE_SSL_REDIRECT="0",
+            DATABASE_URL=database_url or self.database_url,
+            REDIS_URL=self.redis_url,
+            DB_CONN_MAX_AGE="600",
+            DJANGO_SETTINGS_MODULE="kumagaya_portal.settings",
+            GUNICORN_ACCESS_LOG="",
+            LOG_LEVEL="WARNING",
+            TESTING="0",
+        )
+        env.update(extra)
+        return env
+
+
+# ---------------------------------------------------------------- machine
+def machine() -> dict:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_kb = 0
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                mem_kb = int(line.split()[1])
+    except OSError:
+        pass
+    pg = subprocess.run(["psql", "--version"], capture_output=True, text=True).stdout.strip()
+    redis = subprocess.run(["redis-server", "--version"], capture_output=True, text=True).stdout.strip()
+    wrk = subprocess.run(["wrk", "--version"], capture_output=True, text=True)
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "ram_gb": round(mem_kb / 1024 / 1024, 1),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "postgres": pg,
+        "redis": redis.split(" sha=")[0],
+        "wrk": (wrk.stdout or wrk.stderr).splitlines()[0] if (wrk.stdout or wrk.stderr) else "wrk",
+    }
+
+
+# ---------------------------------------------------------------- servers
+class Server:
+    """A gunicorn master (gunicorn.conf.py) on 127.0.0.1:port, with its workers' peak memory sampled."""
+
+    def __init__(self, app: str, port: int, env: dict, logfile: Path):
+        self.app, self.port, self.env, self.logfile = app, port, env, logfile
+        self.proc: subprocess.Popen | None = None
+        self.peak_worker_kb = 0
+        self.peak_total_kb = 0
+        self._stop = threading.Event()
+
+    def __enter__(self) -> "Server":
+        env = {**self.env, "GUNICORN_BIND": f"127.0.0.1:{self.port}"}
+        self._log = open(self.logfile, "a")  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            [PY, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), self.app],
+            cwd=ROOT,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self._wait_ready()
+        self._sampler = threading.Thread(target=self._sample, daemon=True)
+        self._sampler.start()
+        return self
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"gunicorn {self.app} exited; see {self.logfile}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.3)
+        raise RuntimeError(f"gunicorn {self.app} did not listen on {self.port}")
+
+    def workers(self) -> list[int]:
+        try:
+            children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()
+            return [int(c) for c in children]
+        except OSError:
+            return []
+
+    @staticmethod
+    def _status_kb(pid: int, key: str) -> int:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith(key + ":"):
+                    return int(line.split()[1])
+        except OSError:
+            pass
+        return 0
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            pids = self.workers()
+            hwm = [self._status_kb(p, "VmHWM") for p in pids]
+            rss = [self._status_kb(p, "VmRSS") for p in pids]
+            if hwm:
+                self.peak_worker_kb = max(self.peak_worker_kb, *hwm)
+            self.peak_total_kb = max(self.peak_total_kb, sum(rss))
+            self._stop.wait(0.5)
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self._log.close()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+
+# -------------------------------------------------------------------- wrk
+@dataclass
+class Case:
+    key: str
+    label: str
+    path: str
+    method: str = "GET"
+    cookies: Path | None = None
+    body: str | None = None
+    dynamic: bool = True  # compared with the floor
+    p95_target: float = TARGET_P95_MS
+    queries: str = ""
+    note: str = ""
+    result: dict = field(default_factory=dict)
+
+
+def wrk(url: str, seconds: int, connections: int, case: Case | None = None) -> dict:
+    env = dict(os.environ)
+    if case is not None:
+        if case.cookies:
+            env["BENCH_COOKIES"] = str(case.cookies)
+        env["BENCH_METHOD"] = case.method
+        if case.body:
+            env["BENCH_BODY"] = case.body
+    threads = max(1, min(2, connections))
+    out = subprocess.run(
+        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", str(LUA), url],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=seconds + 60,
+    )
+    for line in out.stdout.splitlines():
+        if line.startswith("BENCHJSON "):
+            return json.loads(line.split(" ", 1)[1])
+    raise RuntimeError(f"wrk gave no result for {url}: {out.stdout}\n{out.stderr}")
+
+
+def measure(server: Server, case: Case, cfg: Config) -> dict:
+    if cfg.warmup:
+        wrk(server.url(case.path), cfg.warmup, cfg.connections, case)
+    load_before = os.getloadavg()[0]
+    result = wrk(server.url(case.path), cfg.duration, cfg.connections, case)
+    result["load_before"] = round(load_before, 2)
+    result["load_after"] = round(os.getloadavg()[0], 2)
+    result["peak_worker_mb"] = round(server.peak_worker_kb / 1024, 1)
+    result["peak_total_mb"] = round(server.peak_total_kb / 1024, 1)
+    errors = result["non_2xx_3xx"] + result["connect_errors"] + result["read_errors"] + result["timeouts"]
+    log(
+        f"{case.label}: {result['rps']:.1f} req/s, p50 {result['p50_ms']:.1f} ms, p95 {result['p95_ms']:.1f} ms, "
+        f"p99 {result['p99_ms']:.1f} ms{f', {errors} errors' if errors else ''} (load {result['load_after']})"
+    )
+    return result
+
+
+# --------------------------------------------------------- prepare / django
+def prepare(cfg: Config, database_url: str, scale: float) -> dict:
+    env = cfg.production_env(database_url, BENCH_SCALE=str(scale), DEBUG="0")
+    if os.environ.get("BENCH_REGENERATE"):
+        env["BENCH_REGENERATE"] = os.environ["BENCH_REGENERATE"]
+    out = subprocess.run([PY, "-m", "bench.prepare"], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True, check=True)
+    for line in out.stdout.splitlines():
+        if line.startswith("BENCHMETA "):
+            return json.loads(line.split(" ", 1)[1])
+        print(line)
+    raise RuntimeError("bench.prepare printed no BENCHMETA line")
+
+
+def setup_django(cfg: Config) -> None:
+    os.environ.update(cfg.production_env())
+    import django
+
+    django.setup()
+
+
+def sessions(user_ids: list[int], csrf_secret: str, path: Path) -> Path:
+    """Signed-in sessions made directly in the session store (as a login would), one Cookie header per line."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+    from django.contrib.sessions.backends.db import SessionStore
+
+    lines = []
+    for user in get_user_model().objects.filter(pk__in=user_ids):
+        store = SessionStore()
+        store[SESSION_KEY] = str(user.pk)
+        store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        store.create()
+        lines.append(f"sessionid={store.session_key}; csrftoken={csrf_secret}")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def count_queries(case: Case, cookie_file: Path | None) -> tuple[str, int]:
+    """SQL queries of one request (after one warm-up request), measured in-process with the test client."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    if cookie_file:
+        line = cookie_file.read_text().splitlines()[0]
+        for part in line.split("; "):
+            name, value = part.split("=", 1)
+            client.cookies[name] = value
+
+    def request(n: int):
+        if case.method == "POST":
+            body = case.body.replace("{n}", str(10_000_000 + n)).replace("{token}", secrets.token_hex(16))
+            return client.generic("POST", case.path, body, content_type="application/x-www-form-urlencoded")
+        return client.get(case.path)
+
+    first = request(0)
+    with CaptureQueriesContext(connection) as ctx:
+        second = request(1)
+    note = "" if first.status_code == second.status_code else f" (first {first.status_code})"
+    hit = second.headers.get("X-Page-Cache")
+    if hit == "hit":
+        # The first request rendered and stored the page: count that one too.
+        with CaptureQueriesContext(connection) as miss_ctx:
+            sep = "&" if "?" in case.path else "?"
+            client.get(case.path + f"{sep}bench-miss={secrets.token_hex(4)}")
+        return f"{len(ctx.captured_queries)} (cache hit) / {len(miss_ctx.captured_queries)} (miss)", second.status_code
+    return f"{len(ctx.captured_queries)}{note}", second.status_code
+
+
+def dataset(meta: dict) -> dict:
+    from django.db import connection
+
+    tables = {
+        "users": "accounts_user",
+        "channels": "channels_channel",
+        "threads": "channels_thread",
+        "posts": "channels_post",
+        "flags": "moderation_flag",
+        "moderation queue items": "moderation_queueitem",
+        "archive meetings": "archive_meeting",
+        "Wagtail pages": "wagtailcore_page",
+        "search index rows": "search_searchdocument",
+        "outbox messages": "kumagaya_portal_outboxmessage",
+    }
+    counts = {}
+    with connection.cursor() as cursor:
+        for label, table in tables.items():
+            cursor.execute("SELECT to_regclass(%s)", [table])
+            if cursor.fetchone()[0] is None:
+                continue
+            cursor.execute(f"SELECT count(*) FROM {table}")  # noqa: S608 - fixed table names
+            counts[label] = cursor.fetchone()[0]
+        cursor.execute("SELECT pg_database_size(current_database())")
+        size = cursor.fetchone()[0]
+    return {"rows": counts, "database_size_mb": round(size / 1024 / 1024, 1)}
+
+
+# ------------------------------------------------------------------ cases
+def build_cases(meta: dict, tmp: Path) -> tuple[list[Case], dict]:
+    from django.contrib.auth import get_user_model
+    from django.middleware.csrf import _get_new_csrf_string
+    from django.urls import NoReverseMatch, reverse
+
+    from channels.models import Channel, Thread
+
+    User = get_user_model()
+    csrf = _get_new_csrf_string()
+    info: dict = {"skipped": []}
+    thread = Thread.objects.select_related("channel").get(pk=meta["thread_200"])
+    reply_thread = Thread.objects.select_related("channel").get(pk=meta["thread_reply"])
+    channel = thread.channel
+    posts_per_page = 50
+    try:
+        from django.conf import settings
+
+        posts_per_page = settings.POSTS_PER_PAGE
+    except AttributeError:
+        pass
+    last_page = -(-thread.posts.count() // posts_per_page)
+
+    # Citizens for the signed-in cases: ordinary bench users with posts behind them (no new-account hold).
+    citizens = list(
+        User.objects.filter(email__startswith="bench-user-", is_city_staff=False)
+        .exclude(pk=meta["personas"]["moderator"])
+        .order_by("pk")
+        .values_list("pk", flat=True)[:400]
+    )
+    citizen_cookies = sessions(citizens, csrf, tmp / "citizens.txt")
+    moderator_cookies = sessions([meta["personas"]["moderator"]], csrf, tmp / "moderator.txt")
+
+    def url(name: str, *args) -> str | None:
+        try:
+            return reverse(name, args=args)
+        except NoReverseMatch:
+            return None
+
+    cases = [
+        Case("lab", "Lab home /lab/", url("channels:lab") or "/lab/"),
+        Case("channel", f"A channel page ({channel.slug})", url("channels:channel", channel.slug)),
+        Case("thread_first", "Thread, 200 posts: first page", url("channels:thread", channel.slug, thread.pk)),
+        Case(
+            "thread_last",
+            f"Thread, 200 posts: last page ({last_page})",
+            url("channels:thread", channel.slug, thread.pk) + f"?page={last_page}",
+        ),
+        Case("archive", "Archive /archive/", url("archive:index") or "/archive/"),
+    ]
+    if meta.get("news_url"):
+        cases.append(Case("news", "Wagtail NewsPage (anonymous, page cache)", meta["news_url"]))
+    else:
+        info["skipped"].append("Wagtail news page: cms.NewsPage not available when the data was generated")
+    search = url("search:search")
+    if search:
+        cases.append(
+            Case(
+                "search",
+                "Search /search/?q=市民",
+                search + "?q=" + urllib.parse.quote("市民"),
+                p95_target=TARGET_SEARCH_P95_MS,
+            )
+        )
+    else:
+        info["skipped"].append("search: /search/ does not exist")
+    reply = url("channels:reply", reply_thread.channel.slug, reply_thread.pk)
+    if reply:
+        body = (
+            "body="
+            + urllib.parse.quote("ベンチマークの返信です。熊谷駅前の暑さ対策について、市民の声として書き込みます。")
+            + "+{n}&token={token}&csrfmiddlewaretoken="
+            + csrf
+        )
+        cases.append(
+            Case(
+                "reply",
+                "Post a reply (signed in)",
+                reply,
+                method="POST",
+                cookies=citizen_cookies,
+                body=body,
+                p95_target=TARGET_REPLY_P95_MS,
+                note="302 to the new post; notifications queued (outbox → Redis broker)",
+            )
+        )
+    else:
+        info["skipped"].append("reply: no channels:reply URL")
+    queue = url("moderation:queue")
+    try:
+        from moderation import views as _moderation_views  # noqa: F401
+    except ImportError:
+        queue = None
+    if queue:
+        cases.append(Case("moderation", "Moderation queue (moderator)", queue, cookies=moderator_cookies))
+    else:
+        info["skipped"].append("moderation queue: /moderation/ does not exist")
+    info.update(
+        thread_id=thread.pk,
+        thread_posts=thread.posts.count(),
+        channel=channel.slug,
+        channel_id=Channel.objects.get(slug=channel.slug).pk,
+        csrf=csrf,
+    )
+    return [c for c in cases if c.path], info
+
+
+# ----------------------------------------------------------------- report
+def fmt(x: float, digits: int = 1) -> str:
+    return f"{x:,.{digits}f}"
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "**not met**"
+
+
+def report(cfg: Config, meta: dict, cases: list[Case], floor: list[dict], small: dict, info: dict, env: dict) -> str:
+    floor_rps = sum(f["rps"] for f in floor) / len(floor)
+    when = dt.datetime.now().astimezone()
+    m = env["machine"]
+    lines = [
+        f"# Benchmark {when:%Y-%m-%d %H:%M %Z} — scale {cfg.scale:g}",
+        "",
+        f"Machine: {m['nproc']} cores ({m['cpu']}), {m['ram_gb']} GB RAM, Linux {m['kernel']}, Python {m['python']}, "
+        f"{m['postgres']}, {m['redis']}, {m['wrk']}. "
+        "The cores are shared with other work; the 1-minute load average is recorded per case.",
+        "",
+        f"Server: gunicorn (gunicorn.conf.py) with {env['workers']} workers × {env['threads']} threads "
+        f"({env['worker_class']}), production settings (DEBUG=0, persistent database connections, "
+        "Redis cache and Celery broker, access log off), plain HTTP on 127.0.0.1. "
+        f"Load: wrk, {cfg.connections} connections, {cfg.duration} s per case after a {cfg.warmup} s warm-up.",
+        "",
+        "| page | req/s | p50 ms | p95 ms | p99 ms | × floor | SQL queries | errors | load |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for i, f in enumerate(floor):
+        lines.append(
+            f"| floor ({'before' if i == 0 else 'after'}: 50 rows, one template, no middleware) | {fmt(f['rps'])} | "
+            f"{fmt(f['p50_ms'])} | {fmt(f['p95_ms'])} | {fmt(f['p99_ms'])} | 1.00 | 1 | "
+            f"{f['non_2xx_3xx'] + f['connect_errors'] + f['read_errors'] + f['timeouts']} | {f['load_after']} |"
+        )
+    for c in cases:
+        r = c.result
+        if not r:
+            continue
+        errors = r["non_2xx_3xx"] + r["connect_errors"] + r["read_errors"] + r["timeouts"]
+        lines.append(
+            f"| {c.label} | {fmt(r['rps'])} | {fmt(r['p50_ms'])} | {fmt(r['p95_ms'])} | {fmt(r['p99_ms'])} | "
+            f"{r['rps'] / floor_rps:.2f} | {c.queries} | {errors} | {r['load_after']} |"
+        )
+    if small:
+        for key, r in small.items():
+            lines.append(
+                f"| {key} on the 10,000-post data set | {fmt(r['rps'])} | {fmt(r['p50_ms'])} | {fmt(r['p95_ms'])} | "
+                f"{fmt(r['p99_ms'])} | {r['rps'] / floor_rps:.2f} | | "
+                f"{r['non_2xx_3xx'] + r['connect_errors'] + r['read_errors'] + r['timeouts']} | {r['load_after']} |"
+            )
+    peak_worker = max([c.result.get("peak_worker_mb", 0) for c in cases if c.result] + [0])
+    peak_total = max([c.result.get("peak_total_mb", 0) for c in cases if c.result] + [0])
+    lines += [
+        "",
+        f"Floor requests/s used for the ratio: {fmt(floor_rps)} (mean of before and after). "
+        f"Workers' peak memory (VmHWM of the largest worker): {peak_worker} MB; all workers together at most {peak_total} MB.",
+        "",
+        "## Targets",
+        "",
+    ]
+    targets = []
+    for c in cases:
+        r = c.result
+        if not r:
+            continue
+        if c.dynamic:
+            ratio = r["rps"] / floor_rps
+            targets.append(
+                (f"{c.label}: ≥ {TARGET_FLOOR_RATIO} × floor req/s", f"{ratio:.2f} ×", ratio >= TARGET_FLOOR_RATIO)
+            )
+        targets.append((f"{c.label}: p95 ≤ {c.p95_target:g} ms", f"{fmt(r['p95_ms'])} ms", r["p95_ms"] <= c.p95_target))
+        errors = r["non_2xx_3xx"] + r["connect_errors"] + r["read_errors"] + r["timeouts"]
+        if errors:
+            targets.append((f"{c.label}: no failed requests", f"{errors} failed", False))
+    if small:
+        for key in ("thread_first", "thread_last"):
+            big = next((c.result for c in cases if c.key == key and c.result), None)
+            if big and key in small:
+                slower = small[key]["rps"] / big["rps"]
+                p95 = big["p95_ms"] / max(small[key]["p95_ms"], 0.01)
+                ok = slower <= TARGET_SCALING and p95 <= TARGET_SCALING
+                targets.append(
+                    (
+                        f"{key.replace('_', ' ')} at {meta.get('posts_total', 'full')} posts ≤ 10% slower than at 10,000",
+                        f"req/s {slower:.2f}× lower, p95 {p95:.2f}× higher",
+                        ok,
+                    )
+                )
+    lines += ["| target | measured | |", "|---|---|---|"]
+    lines += [f"| {t} | {v} | {verdict(ok)} |" for t, v, ok in targets]
+    ds = env["dataset"]
+    lines += [
+        "",
+        "## Data set",
+        "",
+        "| rows | count |",
+        "|---|---:|",
+        *[f"| {k} | {v:,} |" for k, v in ds["rows"].items()],
+        "",
+        f"Database size (pg_database_size): {fmt(ds['database_size_mb'])} MB. "
+        f"Generated in {meta.get('seconds', '?')} s by bench.generate v{meta.get('version')} on {meta.get('generated_at')}.",
+    ]
+    if info.get("skipped"):
+        lines += ["", "Not measured: " + "; ".join(info["skipped"]) + "."]
+    notes = [c for c in cases if c.note]
+    if notes:
+        lines += ["", *[f"- {c.label}: {c.note}" for c in notes]]
+    return "\n".join(lines) + "\n"
+
+
+# ------------------------------------------------------------------- main
+def clear_broker_queue(redis_url: str) -> int:
+    try:
+        import redis
+
+        client = redis.Redis.from_url(redis_url)
+        n = client.llen("celery")
+        client.delete("celery")
+        return n
+    except Exception:  # noqa: BLE001 - cleanup only
+        return 0
+
+
+def main() -> None:
+    cfg = Config.from_env()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    tmp = RESULTS / f".run-{os.getpid()}.tmp"
+    tmp.mkdir(exist_ok=True)
+    log(f"scale {cfg.scale:g}; database {cfg.database_url}; redis {cfg.redis_url}")
+
+    meta = prepare(cfg, cfg.database_url, cfg.scale)
+    small_meta = prepare(cfg, cfg.small_database_url, 0.01) if cfg.compare_small else None
+    log("collectstatic")
+    subprocess.run(
+        [PY, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=cfg.production_env(), check=True
+    )
+
+    setup_django(cfg)
+    cases, info = build_cases(meta, tmp)
+    meta["posts_total"] = f"{dataset(meta)['rows'].get('posts', 0):,}"
+    log("SQL queries per page (test client, in-process)")
+    for case in cases:
+        case.queries, status = count_queries(case, case.cookies)
+        if status >= 400:
+            case.note = (case.note + "; " if case.note else "") + f"answered {status} to the test client"
+        log(f"  {case.label}: {case.queries} queries, status {status}")
+
+    import multiprocessing
+
+    conf_env = {
+        "workers": int(os.environ.get("WEB_CONCURRENCY") or 2 * multiprocessing.cpu_count() + 1),
+        "threads": int(os.environ.get("GUNICORN_THREADS") or 2),
+    }
+    conf_env["worker_class"] = "gthread" if conf_env["threads"] > 1 else "sync"
+    logfile = tmp / "gunicorn.log"
+    floor_path = f"/floor/?thread={info['thread_id']}"
+    floor_case = Case("floor", "floor", floor_path, dynamic=False)
+    floor_env = cfg.production_env(DJANGO_SETTINGS_MODULE="bench.floor_settings")
+
+    floor_results = []
+    log("floor (before)")
+    with Server("bench.floor_wsgi:application", cfg.port + 1, floor_env, logfile) as server:
+        floor_results.append(measure(server, floor_case, cfg))
+    log("portal")
+    with Server("kumagaya_portal.wsgi:application", cfg.port, cfg.production_env(), logfile) as server:
+        for case in cases:
+            case.result = measure(server, case, cfg)
+    log("floor (after)")
+    with Server("bench.floor_wsgi:application", cfg.port + 1, floor_env, logfile) as server:
+        floor_results.append(measure(server, floor_case, cfg))
+
+    small: dict = {}
+    if small_meta:
+        log("thread page on the 10,000-post data set")
+        from django.urls import reverse
+
+        small_env = cfg.production_env(cfg.small_database_url)
+        with Server("kumagaya_portal.wsgi:application", cfg.port + 2, small_env, logfile) as server:
+            import psycopg
+
+            with psycopg.connect(cfg.small_database_url) as conn:
+                slug = conn.execute(
+                    "SELECT c.slug FROM channels_thread t JOIN channels_channel c ON c.id = t.channel_id WHERE t.id = %s",
+                    [small_meta["thread_200"]],
+                ).fetchone()[0]
+            base = reverse("channels:thread", args=[slug, small_meta["thread_200"]])
+            last = next(c.path.split("?page=")[1] for c in cases if c.key == "thread_last")
+            for key, path in [("thread_first", base), ("thread_last", base + f"?page={last}")]:
+                small[key] = measure(server, Case(key, f"{key} (10,000 posts)", path), cfg)
+
+    queued = clear_broker_queue(cfg.redis_url)
+    env = {**conf_env, "machine": machine(), "dataset": dataset(meta)}
+    text = report(cfg, meta, cases, floor_results, small, info, env)
+    if queued:
+        text += f"\nCelery messages queued by the reply case and cleared afterwards from the broker: {queued:,}.\n"
+    stamp = dt.datetime.now().strftime("%Y-%m-%d-%H%M")
+    out = RESULTS / f"{stamp}-{cfg.scale:g}.md"
+    out.write_text(text)
+    (RESULTS / f"{stamp}-{cfg.scale:g}.json").write_text(
+        json.dumps(
+            {
+                "scale": cfg.scale,
+                "meta": meta,
+                "floor": floor_results,
+                "cases": {c.key: {"label": c.label, "queries": c.queries, **c.result} for c in cases},
+                "small": small,
+                "env": env,
+            },
+            ensure_ascii=False,
+            indent=1,
+        )
+    )
+    for f in tmp.iterdir():
+        if f.name != "gunicorn.log":
+            f.unlink()
+    print()
+    print(text)
+    log(f"written {out.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

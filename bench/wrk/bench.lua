@@ -1,0 +1,70 @@
+-- wrk script for every benchmark case.
+-- Environment:
+--   BENCH_COOKIES  file with one Cookie header value per line (signed-in cases; rotated per request)
+--   BENCH_METHOD   GET (default) or POST
+--   BENCH_BODY     POST body template; {n} becomes a unique number, {token} a unique 32-hex token
+-- Prints one line "BENCHJSON {...}" with requests/s, latency percentiles (ms) and errors.
+
+local cookies = {}
+local method = os.getenv("BENCH_METHOD") or "GET"
+local body_template = os.getenv("BENCH_BODY")
+local counter = 0
+thread_no = 0  -- global: set per thread by setup()
+
+local function read_lines(path)
+  local lines = {}
+  if path and path ~= "" then
+    for line in io.lines(path) do
+      if line ~= "" then lines[#lines + 1] = line end
+    end
+  end
+  return lines
+end
+
+local threads = {}
+local next_id = 0
+
+function setup(thread)
+  next_id = next_id + 1
+  thread:set("thread_no", next_id)
+  threads[#threads + 1] = thread
+end
+
+function init(args)
+  cookies = read_lines(os.getenv("BENCH_COOKIES"))
+  math.randomseed(os.time() + thread_no * 7919)
+end
+
+local function hex_token(n)
+  local seed = string.format("%08x%08x%08x", thread_no, n, math.random(0, 0x7fffffff))
+  seed = seed .. string.format("%08x", math.random(0, 0x7fffffff))
+  return string.sub(seed, 1, 32)
+end
+
+request = function()
+  counter = counter + 1
+  local headers = {}
+  if #cookies > 0 then
+    headers["Cookie"] = cookies[((counter * 31 + thread_no * 7) % #cookies) + 1]
+  end
+  if method == "POST" then
+    local n = thread_no * 100000000 + counter
+    local body = string.gsub(body_template, "{n}", tostring(n))
+    body = string.gsub(body, "{token}", hex_token(counter))
+    headers["Content-Type"] = "application/x-www-form-urlencoded"
+    return wrk.format("POST", nil, headers, body)
+  end
+  return wrk.format(method, nil, headers, nil)
+end
+
+function done(summary, latency, requests)
+  local s = summary
+  local non2xx = s.errors.status
+  io.write(string.format(
+    'BENCHJSON {"requests":%d,"duration_us":%d,"rps":%.2f,"p50_ms":%.2f,"p95_ms":%.2f,"p99_ms":%.2f,' ..
+    '"mean_ms":%.2f,"max_ms":%.2f,"non_2xx_3xx":%d,"connect_errors":%d,"read_errors":%d,"timeouts":%d}\n',
+    s.requests, s.duration, s.requests / (s.duration / 1e6),
+    latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000,
+    latency.mean / 1000, latency.max / 1000,
+    non2xx, s.errors.connect, s.errors.read, s.errors.timeout))
+end
