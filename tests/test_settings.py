@@ -28,7 +28,7 @@ def test_embedded_default_needs_no_service():
     code = SETUP + (
         "from django.conf import settings as s; "
         "print(s.DATABASES['default']['ENGINE'], s.CACHES['default']['BACKEND'], s.CELERY_TASK_ALWAYS_EAGER, "
-        "s.EMAIL_BACKEND, s.LANGUAGE_CODE, s.TIME_ZONE)"
+        "s.MAILERS['default']['BACKEND'], s.LANGUAGE_CODE, s.TIME_ZONE)"
     )
     out = run_python(code).stdout.split()
     assert out == [
@@ -55,7 +55,43 @@ def test_production_settings_use_the_environment():
     )
     assert result.stdout.split() == [
         "django.db.backends.postgresql",
-        "django.core.cache.backends.redis.RedisCache",
+        "kumagaya_portal.cache.ResilientRedisCache",  # RedisCache that degrades to misses
         "False",
         "False",
+    ]
+
+
+def test_settings_raise_no_django_deprecation_warning():
+    code = (
+        "import warnings; from django.utils.deprecation import RemovedInDjango2028Warning; "
+        "warnings.simplefilter('error', RemovedInDjango2028Warning); " + SETUP + "from django.core import mail; "
+        "mail.mailers.default; print('ok')"
+    )
+    for env in ({}, {"DEBUG": "0", "SECRET_KEY": "x" * 60, "EMAIL_HOST": "smtp.example.jp"}):
+        result = run_python(code, **env)
+        assert result.stdout.strip() == "ok", result.stderr
+
+
+def test_email_environment_variables_configure_the_default_mailer():
+    code = SETUP + (
+        "from django.core import mail; m = mail.mailers.default; "
+        "print(type(m).__module__, m.host, m.port, m.username, m.use_tls, m.timeout)"
+    )
+    result = run_python(
+        code,
+        DEBUG="0",
+        SECRET_KEY="x" * 60,
+        EMAIL_HOST="smtp.city.example.jp",
+        EMAIL_PORT="587",
+        EMAIL_HOST_USER="portal",
+        EMAIL_HOST_PASSWORD="secret",
+        EMAIL_USE_TLS="1",
+    )
+    assert result.stdout.split() == [
+        "django.core.mail.backends.smtp",
+        "smtp.city.example.jp",
+        "587",
+        "portal",
+        "True",
+        "10",
     ]
