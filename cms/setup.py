@@ -112,6 +112,10 @@ def ensure_site(city: dict, sections: list[dict], external_tools: list[dict] | N
             )
         )
 
+    # Pages made by add_child have no revision: publish one so they show 最終更新 and are editable as usual.
+    for page in [home, *existing.values()]:
+        if page.latest_revision_id is None:
+            page.save_revision().publish()
     if "systems" in existing and external_tools is not None:
         _ensure_systems_guide(existing["systems"], external_tools, department)
     if "news" in existing:
@@ -126,8 +130,17 @@ def _publish_new_child(parent: Page, page: Page) -> Page:
     return page
 
 
+def _deleted_by_staff(model) -> bool:
+    """Wagtail logs every deletion made in the admin: a page staff removed is never brought back."""
+    from django.contrib.contenttypes.models import ContentType
+    from wagtail.models import PageLogEntry
+
+    ct = ContentType.objects.get_for_model(model)
+    return PageLogEntry.objects.filter(content_type=ct, action="wagtail.delete").exists()
+
+
 def _ensure_systems_guide(section: SectionPage, tools: list[dict], department) -> None:
-    if SystemsGuidePage.objects.descendant_of(section).exists():
+    if SystemsGuidePage.objects.exists() or _deleted_by_staff(SystemsGuidePage):
         return
     blocks = [{"type": "tool", "value": {"name": SPACE_TOOL[0], "purpose": SPACE_TOOL[1], "relation": SPACE_TOOL[2]}}]
     for tool in tools:
@@ -147,8 +160,8 @@ def _ensure_systems_guide(section: SectionPage, tools: list[dict], department) -
 
 
 def _ensure_opening_news(section: SectionPage, city: dict, department) -> None:
-    # Only into an empty news section: a re-run never brings back a page staff removed or replaced.
-    if section.get_children().exists():
+    # Only into an empty news section, and never again once staff deleted news.
+    if section.get_children().exists() or _deleted_by_staff(NewsPage):
         return
     _publish_new_child(
         section,

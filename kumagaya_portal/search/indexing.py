@@ -68,8 +68,7 @@ def index_page(page) -> None:
     if restricted:
         remove_page(page.pk)
         return
-    summary = getattr(page, "summary", "") or page.search_description
-    body = "\n".join(p for p in (summary, page_text(page)) if p)
+    body = "\n".join(p for p in (page.search_description, page_text(page)) if p)
     date = getattr(page, "date", None)
     when = (
         dt.datetime.combine(date, dt.time(0, 0), tzinfo=timezone.get_current_timezone())

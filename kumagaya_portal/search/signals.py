@@ -8,8 +8,9 @@ Deletes cascade through the foreign keys.
 from django.db.models.signals import post_save
 
 
-def _post_saved(sender, instance, raw=False, **kwargs):
-    if raw:
+def _post_saved(sender, instance, raw=False, update_fields=None, **kwargs):
+    # A visibility-only save (hide, restore) changes nothing in the index: search checks it live.
+    if raw or (update_fields is not None and "body" not in update_fields):
         return
     from .indexing import index_post
 

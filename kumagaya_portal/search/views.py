@@ -1,6 +1,7 @@
 from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from channels.identity import display_author
 
@@ -11,11 +12,17 @@ from .text import highlight
 PER_PAGE = 20
 EXCERPT = 120
 Kind = SearchDocument.Kind
+# Every result carries its range marker (docs/DESIGN.md: the reader always knows which range).
+RANGE_MARKERS = {
+    Kind.PAGE: _("熊谷市の公式情報"),
+    Kind.ARCHIVE: _("熊谷市の公式情報（アーカイブ）"),
+    Kind.POST: _("Webコモンスペース（参加者の発言です）"),
+}
 
 
 def _result(doc: SearchDocument, query: SearchQuery, request) -> dict:
     """What one result shows: a title, a link, an excerpt (escaped, then <mark>ed), and for posts the author."""
-    item = {"kind": doc.kind, "kind_label": doc.get_kind_display(), "date": doc.date, "author": None}
+    item = {"kind": doc.kind, "kind_label": RANGE_MARKERS[doc.kind], "date": doc.date, "author": None}
     if doc.kind == Kind.PAGE:
         item.update(url=doc.page.get_url(request), title=doc.title, text=doc.body, where="")
     elif doc.kind == Kind.ARCHIVE:
