@@ -25,7 +25,13 @@ class ResilientRedisCache(RedisCache):
     RETRY_AFTER = 2.0
 
     def __init__(self, server, params):
-        super().__init__(server, params)
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
+        options = dict(params.get("OPTIONS") or {})
+        # redis-py retries a refused connection with backoff for seconds by default: once, at once, is enough.
+        options.setdefault("retry", Retry(NoBackoff(), 1))
+        super().__init__(server, {**params, "OPTIONS": options})
         self._errors = _connection_errors()
         self._down_until = 0.0
 

@@ -18,6 +18,7 @@ therefore at least once; tasks must be idempotent and re-check permissions.
 
 import datetime as dt
 import logging
+import time
 
 from celery import current_app
 from django.db import transaction
@@ -34,14 +35,26 @@ MAX_ATTEMPTS = 50
 
 # Set when a hand-over failed in this process: the next success drains the backlog.
 _backlog = False
+# After the broker refused a message, messages committed in the next PAUSE seconds are left
+# for drain instead of each paying the connection attempt (a few seconds) in the request.
+PAUSE = 10.0
+_paused_until = 0.0
 
 
 def enqueue(task, **kwargs) -> OutboxMessage:
     """Queue `task` (a Celery task or its name) with JSON-serialisable kwargs, on commit."""
     name = task if isinstance(task, str) else task.name
     message = OutboxMessage.objects.create(task_name=name, kwargs=kwargs)
-    transaction.on_commit(lambda: dispatch(message.pk))
+    transaction.on_commit(lambda: _dispatch_after_commit(message.pk))
     return message
+
+
+def _dispatch_after_commit(message_id: int) -> None:
+    global _backlog
+    if not _eager() and time.monotonic() < _paused_until:
+        _backlog = True  # the broker was down a moment ago: drain sends it
+        return
+    dispatch(message_id)
 
 
 def _claim(message_id: int) -> OutboxMessage | None:
@@ -66,7 +79,7 @@ def _hand_over(message: OutboxMessage) -> None:
 
 def dispatch(message_id: int) -> bool:
     """Hand one message over. True if it is sent (now or earlier) or someone else holds it."""
-    global _backlog
+    global _backlog, _paused_until
     message = _claim(message_id)
     if message is None:
         return True
@@ -76,6 +89,8 @@ def dispatch(message_id: int) -> bool:
         log.warning("outbox: message %s (%s) not sent: %s", message.pk, message.task_name, exc, exc_info=_eager())
         OutboxMessage.objects.filter(pk=message.pk).update(claimed_until=None, last_error=repr(exc)[:500])
         _backlog = True
+        if not _eager():
+            _paused_until = time.monotonic() + PAUSE
         return False
     OutboxMessage.objects.filter(pk=message.pk).update(sent_at=timezone.now(), claimed_until=None, last_error="")
     if _backlog:
@@ -86,7 +101,7 @@ def dispatch(message_id: int) -> bool:
 
 def drain(limit: int = 500) -> int:
     """Send unsent messages oldest first; stop at the first failure (the broker is still down)."""
-    global _backlog
+    global _backlog, _paused_until
     now = timezone.now()
     pending = (
         OutboxMessage.objects.filter(sent_at__isnull=True, attempts__lt=MAX_ATTEMPTS)
@@ -96,6 +111,7 @@ def drain(limit: int = 500) -> int:
     )
     sent = 0
     _backlog = False
+    _paused_until = 0.0
     for pk in list(pending):
         if not dispatch(pk):
             break

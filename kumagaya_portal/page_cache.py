@@ -108,9 +108,14 @@ def connect_signals() -> None:
 
     watched = (Page, PageViewRestriction, Site, BaseGenericSetting, BaseSiteSetting)
 
-    def on_model_change(sender, instance=None, **kwargs):
+    def on_model_change(sender, instance=None, created=False, update_fields=None, **kwargs):
         meta = sender._meta
-        if isinstance(instance, watched) or meta.app_label in PURGING_APPS or meta.label in PURGING_MODELS:
+        if meta.label in THREAD_FIELDS_SHOWN:
+            # Threads are saved on every reply (counters): purge only for what official pages show.
+            shown = THREAD_FIELDS_SHOWN[meta.label]
+            if not created and (update_fields is None or shown & set(update_fields)):
+                purge()
+        elif isinstance(instance, watched) or meta.app_label in PURGING_APPS or meta.label in PURGING_MODELS:
             purge()
 
     post_save.connect(on_model_change, dispatch_uid=uid + ".save", weak=False)
@@ -119,7 +124,11 @@ def connect_signals() -> None:
 
 # The archive and citations appear on official pages; cms snippets and site settings everywhere.
 PURGING_APPS = {"archive", "cms"}
-PURGING_MODELS = {"channels.Citation", "channels.Thread"}
+PURGING_MODELS = {"channels.Citation"}
+# Official pages list the threads citing them (title, visibility, summary): those fields purge.
+THREAD_FIELDS_SHOWN = {
+    "channels.Thread": {"title", "visibility", "channel", "summary", "summary_published", "is_locked", "phase"}
+}
 
 
 # ------------------------------------------------------------- wagtail hook
