@@ -165,11 +165,17 @@ def invitation(request, token):
     membership = None
     if data:
         membership = (
-            Membership.objects.select_related("channel")
-            .filter(pk=data[0], invited_email__iexact=data[1], state=Membership.State.INVITED)
-            .first()
+            Membership.objects.select_related("channel").filter(pk=data[0], invited_email__iexact=data[1]).first()
         )
-    if membership is None:
+    if (
+        membership is not None
+        and membership.state == Membership.State.ACTIVE
+        and request.user.is_authenticated
+        and membership.user_id == request.user.pk
+    ):
+        # Already accepted (e.g. right after sign-up, where the link was the "next" page).
+        return redirect("channels:channel", slug=membership.channel.slug)
+    if membership is None or membership.state != Membership.State.INVITED:
         return render(request, "channels/membership/invitation_invalid.html", status=404)
     channel = membership.channel
     context = {"channel": channel, "membership": membership, "token": token}

@@ -341,7 +341,7 @@ def do_invite(*, actor, channel: Channel, email: str) -> Membership:
     email = email.strip().lower()
     user = _find_user_by_email(email)
     if user is not None:
-        membership = Membership.objects.select_for_update().filter(channel=channel, user=user).first()
+        membership = Membership.objects.select_for_update(of=("self",)).filter(channel=channel, user=user).first()
         if membership and membership.state == Membership.State.ACTIVE:
             raise MembershipError(_("このメールアドレスの方は、すでにメンバーです。"))
         # An earlier e-mail-only invitation for the same address becomes this one.
@@ -350,7 +350,7 @@ def do_invite(*, actor, channel: Channel, email: str) -> Membership:
             membership = Membership(channel=channel, user=user)
     else:
         membership = (
-            Membership.objects.select_for_update()
+            Membership.objects.select_for_update(of=("self",))
             .filter(channel=channel, user__isnull=True, invited_email__iexact=email)
             .first()
         ) or Membership(channel=channel)
@@ -373,7 +373,7 @@ def invitation_matches(membership: Membership, user) -> bool:
 
 @transaction.atomic
 def do_accept_invitation(*, actor, membership: Membership) -> Membership:
-    membership = Membership.objects.select_for_update().select_related("channel").get(pk=membership.pk)
+    membership = Membership.objects.select_for_update(of=("self",)).select_related("channel").get(pk=membership.pk)
     if not invitation_matches(membership, actor):
         raise MembershipError(
             _("この招待は別のメールアドレスの方へのものです。招待メールを受け取ったアドレスでログインしてください。")
@@ -387,7 +387,7 @@ def do_accept_invitation(*, actor, membership: Membership) -> Membership:
 
 @transaction.atomic
 def do_decline_invitation(*, actor, membership: Membership) -> None:
-    membership = Membership.objects.select_for_update().get(pk=membership.pk)
+    membership = Membership.objects.select_for_update(of=("self",)).get(pk=membership.pk)
     if not invitation_matches(membership, actor):
         raise MembershipError(
             _("この招待は別のメールアドレスの方へのものです。招待メールを受け取ったアドレスでログインしてください。")
@@ -409,7 +409,9 @@ def do_claim_invitations(*, actor) -> list[Membership]:
     if not emails:
         return []
     claimed = []
-    pending = Membership.objects.select_for_update().filter(user__isnull=True, state=Membership.State.INVITED)
+    pending = Membership.objects.select_for_update(of=("self",)).filter(
+        user__isnull=True, state=Membership.State.INVITED
+    )
     for membership in pending.filter(invited_email__in=emails).select_related("channel"):
         if Membership.objects.filter(channel=membership.channel, user=actor).exists():
             existing = Membership.objects.get(channel=membership.channel, user=actor)
@@ -432,7 +434,7 @@ def do_request_join(*, actor, channel: Channel) -> Membership:
 
     if not permissions.can_request_to_join(actor, channel):
         raise PermissionDenied
-    membership = Membership.objects.select_for_update().filter(channel=channel, user=actor).first()
+    membership = Membership.objects.select_for_update(of=("self",)).filter(channel=channel, user=actor).first()
     if membership and membership.state == Membership.State.REQUESTED:
         return membership
     if membership and membership.state == Membership.State.INVITED:
@@ -451,7 +453,9 @@ def do_request_join(*, actor, channel: Channel) -> Membership:
 def do_approve_join(*, actor, membership: Membership) -> Membership:
     from . import tasks
 
-    membership = Membership.objects.select_for_update().select_related("channel", "user").get(pk=membership.pk)
+    membership = (
+        Membership.objects.select_for_update(of=("self",)).select_related("channel", "user").get(pk=membership.pk)
+    )
     if not permissions.can_manage_members(actor, membership.channel):
         raise PermissionDenied
     if membership.state != Membership.State.REQUESTED:
@@ -463,7 +467,7 @@ def do_approve_join(*, actor, membership: Membership) -> Membership:
 
 @transaction.atomic
 def do_decline_join(*, actor, membership: Membership) -> Membership:
-    membership = Membership.objects.select_for_update().select_related("channel").get(pk=membership.pk)
+    membership = Membership.objects.select_for_update(of=("self",)).select_related("channel").get(pk=membership.pk)
     if not permissions.can_manage_members(actor, membership.channel):
         raise PermissionDenied
     if membership.state != Membership.State.REQUESTED:
@@ -476,7 +480,7 @@ def do_decline_join(*, actor, membership: Membership) -> Membership:
 @transaction.atomic
 def do_leave(*, actor, channel: Channel) -> None:
     membership = (
-        Membership.objects.select_for_update()
+        Membership.objects.select_for_update(of=("self",))
         .filter(channel=channel, user=actor, state=Membership.State.ACTIVE)
         .first()
     )
@@ -491,7 +495,9 @@ def do_leave(*, actor, channel: Channel) -> None:
 @transaction.atomic
 def do_remove_member(*, actor, membership: Membership) -> Membership:
     """Removal takes effect at once: perms, pages, files and notifications (tasks re-check)."""
-    membership = Membership.objects.select_for_update().select_related("channel", "user").get(pk=membership.pk)
+    membership = (
+        Membership.objects.select_for_update(of=("self",)).select_related("channel", "user").get(pk=membership.pk)
+    )
     channel = membership.channel
     if not permissions.can_manage_members(actor, channel):
         raise PermissionDenied

@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -170,6 +171,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "drain-outbox": {"task": "kumagaya_portal.drain_outbox", "schedule": 30.0},
     # moderation: new queue items not yet announced, one e-mail per moderator
     "moderation-digest": {"task": "moderation.send_moderator_digest", "schedule": 3600.0},
+    # channels (C2): the daily digest of followed channels and threads, 07:00 Asia/Tokyo (CELERY_TIMEZONE)
+    "daily-digest": {"task": "channels.send_daily_digests", "schedule": crontab(hour=7, minute=0)},
 }
 
 # Wagtail's own background tasks (reference index, image renditions):

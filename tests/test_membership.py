@@ -86,6 +86,9 @@ def test_invitation_for_an_address_without_account_waits_for_sign_up(client, sta
     client.post(reverse("account_login"), {"login": "new.person@example.jp", "password": "pw-kumagaya-2024"})
     assert Membership.objects.get(channel=workspace_c, user=newcomer).state == Membership.State.ACTIVE
     assert client.get(reverse("channels:channel", args=[workspace_c.slug])).status_code == 200
+    # The link (allauth's "next" after sign-up) now leads to the workspace, not to an error.
+    response = client.get(url)
+    assert response.status_code == 302 and response["Location"] == reverse("channels:channel", args=[workspace_c.slug])
 
 
 def test_invitation_claimed_at_login_without_the_link_is_offered_not_forced(client, staff, channel_b, run_on_commit):
