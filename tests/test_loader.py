@@ -104,3 +104,70 @@ def test_invalid_toml_names_the_line():
     with pytest.raises(CityDataError) as exc:
         parse_city_data("[city\nname_ja = 1")
     assert "line 1" in str(exc.value)
+
+
+def counts():
+    from wagtail.models import Page
+
+    return {
+        "departments": Department.objects.count(),
+        "tiers": Tier.objects.count(),
+        "channels": Channel.objects.count(),
+        "workspaces": Workspace.objects.count(),
+        "meeting_types": MeetingType.objects.count(),
+        "meetings": Meeting.objects.count(),
+        "rules": StaffRules.objects.count(),
+        "pages": Page.objects.count(),
+    }
+
+
+@pytest.fixture
+def empty_database(transactional_db):
+    """A really empty database (no test transaction around it): partial writes would stay visible."""
+    call_command("flush", interactive=False, verbosity=0)
+    assert counts()["channels"] == 0 and counts()["departments"] == 0
+
+
+@pytest.mark.parametrize(
+    "original, broken, place",
+    [
+        ('departments = ["commerce-tourism", "city-planning"]', 'departments = ["no-such-division"]', "channels["),
+        ('date = "2024-10-22"', 'date = "2024-10-32"', "meetings[1].date"),
+    ],
+)
+def test_broken_file_loads_nothing_into_an_empty_database(empty_database, tmp_path, original, broken, place):
+    before = counts()
+    path = tmp_path / "broken.toml"
+    path.write_text(DATA_FILE.read_text(encoding="utf-8").replace(original, broken, 1), encoding="utf-8")
+    with pytest.raises(CommandError) as exc:
+        call_command("load_kumagaya", file=str(path), verbosity=0)
+    assert place in str(exc.value)
+    assert counts() == before
+
+
+def test_failure_after_rows_were_written_rolls_everything_back(empty_database, monkeypatch):
+    """The file is fine but the last step (the Wagtail pages) fails after departments, channels,
+    meetings and rules were written: one transaction, so nothing stays."""
+    import cms.setup
+
+    written = {}
+
+    def fail(*args, **kwargs):
+        written.update(counts())
+        raise RuntimeError("disk full while creating pages")
+
+    monkeypatch.setattr(cms.setup, "ensure_site", fail)
+    before = counts()
+    with pytest.raises(RuntimeError):
+        load_city()
+    assert written["channels"] == 16 and written["meetings"] == 13 and written["departments"] == 6
+    assert counts() == before
+
+
+def test_load_into_an_empty_database_then_again(empty_database):
+    """`load_kumagaya` on a flushed database recreates Wagtail's root too; a second run changes nothing."""
+    call_command("load_kumagaya", verbosity=0)
+    first = snapshot()
+    assert len(first["channels"]) == 16 and HomePage.objects.count() == 1
+    call_command("load_kumagaya", verbosity=0)
+    assert snapshot() == first
