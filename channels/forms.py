@@ -13,6 +13,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from . import selectors
+from .attachments import AttachmentFormMixin
 from .models import InitiativeKind, Phase, PostingPolicy
 
 TITLE_MAX = 120
@@ -92,7 +93,7 @@ class _PostingForm(forms.Form):
             self.initial["token"] = new_token()
 
 
-class ThreadForm(_PostingForm):
+class ThreadForm(AttachmentFormMixin, _PostingForm):
     title = forms.CharField(
         label=_("タイトル"),
         max_length=TITLE_MAX,
@@ -157,7 +158,7 @@ class ThreadForm(_PostingForm):
         return target
 
 
-class ReplyForm(_PostingForm):
+class ReplyForm(AttachmentFormMixin, _PostingForm):
     body = BodyField(label=_("返信"))
     quote = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
 

@@ -50,6 +50,7 @@ def thread_posts(thread: Thread, user=None, *, moderator: bool = False) -> Query
         Post.objects.filter(thread=thread)
         .filter(permissions.readable_posts_filter(user, moderator=moderator))
         .select_related("author__department", "quoted__author__department")
+        .prefetch_related("attachments")
         .order_by("created_at", "id")
     )
 

@@ -23,6 +23,12 @@ def _notify(post: Post) -> None:
         notify(post)
 
 
+def _attach(actor, post: Post, files) -> None:
+    """Checked files (channels.attachments) on a new post, in its transaction (C2's do_attach)."""
+    if files:
+        globals()["do_attach"](actor=actor, post=post, files=files)
+
+
 def _post_for_token(actor, idempotency_key: str) -> Post | None:
     if not idempotency_key:
         return None
@@ -59,6 +65,7 @@ def do_create_thread(
     phase: str = "planning",
     citation=None,
     idempotency_key: str = "",
+    attachments=(),
 ) -> Thread:
     """A thread and its first post. The thread follows its first post's visibility (a held
     first post holds the thread). `citation` is a Wagtail Page or an archive Meeting.
@@ -80,6 +87,7 @@ def do_create_thread(
                 hold_text=f"{title}\n{body}",
                 idempotency_key=idempotency_key,
             )
+            _attach(actor, post, attachments)
             if citation is not None:
                 _cite(thread, citation)
             thread.visibility = post.visibility
@@ -103,7 +111,9 @@ def _cite(thread: Thread, target) -> Citation:
 
 
 @transaction.atomic
-def do_reply(*, actor, thread: Thread, body: str, quoted: Post | None = None, idempotency_key: str = "") -> Post:
+def do_reply(
+    *, actor, thread: Thread, body: str, quoted: Post | None = None, idempotency_key: str = "", attachments=()
+) -> Post:
     """A reply (perhaps quoting a post of the same thread). The same `idempotency_key` from the
     same author returns the post already made instead of a second one."""
     existing = _post_for_token(actor, idempotency_key)
@@ -116,6 +126,7 @@ def do_reply(*, actor, thread: Thread, body: str, quoted: Post | None = None, id
             post = _new_post(
                 actor=actor, thread=thread, body=body, quoted=quoted, hold_text=body, idempotency_key=idempotency_key
             )
+            _attach(actor, post, attachments)
             if post.visibility == Visibility.PUBLISHED:
                 recount_thread(thread)
     except IntegrityError:
@@ -221,7 +232,6 @@ def do_grant_membership(*, actor, channel: Channel, user) -> Membership:
     assign_perm(permissions.POST_IN, user, channel)
     permissions.forget(user)
     return membership
-
 
 # --- moderation actions (M)
 # State changes the moderation app makes to posts and threads. moderation acts on

@@ -280,7 +280,7 @@ def new_thread(request, slug):
     gate = _posting_gate(request, channel, request.path)
     if gate is not None:
         return gate
-    form = ThreadForm(request.POST or None)
+    form = ThreadForm(request.POST or None, request.FILES or None)
     status = 200
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -299,6 +299,7 @@ def new_thread(request, slug):
                 phase=data["phase"],
                 citation=data["citation"],
                 idempotency_key=data["token"],
+                attachments=data.get("attachments") or (),
             )
             first = thread.posts.order_by("created_at", "id").first()
             _after_posting(request, first)
@@ -316,7 +317,7 @@ def reply(request, slug, thread_id):
     block = permissions.reply_denial(request.user, thread)
     if block:
         return _denied(request, denial_message(block, request.user), channel=channel)
-    form = ReplyForm(request.POST or None, initial={"quote": request.GET.get("quote")})
+    form = ReplyForm(request.POST or None, request.FILES or None, initial={"quote": request.GET.get("quote")})
     quote_id = request.POST.get("quote") if request.method == "POST" else request.GET.get("quote")
     quoted = None
     if quote_id:
@@ -338,7 +339,12 @@ def reply(request, slug, thread_id):
             status = 429
         else:
             post = services.do_reply(
-                actor=request.user, thread=thread, body=data["body"], quoted=quoted, idempotency_key=data["token"]
+                actor=request.user,
+                thread=thread,
+                body=data["body"],
+                quoted=quoted,
+                idempotency_key=data["token"],
+                attachments=data.get("attachments") or (),
             )
             _after_posting(request, post)
             return redirect(post_url(request, post))
