@@ -23,8 +23,12 @@ node_modules/.package-lock.json: package.json package-lock.json
 
 install: $(VENV)/.installed $(if $(wildcard package.json),node_modules/.package-lock.json)
 
+# Regenerate the English catalog from the Japanese source strings (existing translations are
+# kept; new strings get an empty msgstr), then compile it. The .mo files are committed.
+MESSAGE_IGNORES := --ignore=.venv --ignore=node_modules --ignore=var --ignore=tests --ignore=test-artifacts
 messages: install
-	$(PY) manage.py compilemessages -l ja -l en --ignore=.venv -v0
+	$(PY) manage.py makemessages -l en -e html,txt,py $(MESSAGE_IGNORES) --add-location=file --no-wrap
+	$(PY) manage.py compilemessages -l en $(MESSAGE_IGNORES)
 
 migrate: install
 	$(PY) manage.py migrate --noinput -v0
@@ -34,7 +38,7 @@ data: migrate
 	$(PY) manage.py load_demo
 
 run: data
-	@echo "Serving http://127.0.0.1:$(PORT)/"
+	@echo "Serving http://127.0.0.1:$(PORT)/  (demo accounts: see README; e-mail is printed here)"
 	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: install
@@ -52,4 +56,4 @@ bench: install
 	$(PY) -m bench.run
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var node_modules test-artifacts
