@@ -9,7 +9,7 @@ about a tier-A post carries the pen name and nothing else about the author.
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail import EmailMultiAlternatives, mailers
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -115,7 +115,7 @@ def deliver_new_post(post_id: int) -> int:
         with translation.override(settings.LANGUAGE_CODE):
             entry = post_entry(post, staff_disclaimer_text() if post.author_was_staff else "")
             messages = [_new_post_message(entry, follow) for follow in immediate]
-        get_connection().send_messages(messages)
+        mailers.default.send_messages(messages)
     PostNotification.objects.bulk_create(
         [
             PostNotification(
@@ -283,7 +283,7 @@ def send_membership_news(membership_id: int, event: str) -> int:
                 for manager in membership_managers(channel)
                 if manager.email
             ]
-            return get_connection().send_messages(messages) or 0
+            return mailers.default.send_messages(messages) or 0
         if event == "approved" and membership.state == Membership.State.ACTIVE:
             context = {"channel": channel, "channel_url": absolute(reverse("channels:channel", args=[channel.slug]))}
             _message(
