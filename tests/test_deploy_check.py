@@ -60,3 +60,44 @@ def test_production_refuses_to_start_without_a_secret_key():
     result = manage("check", SECRET_KEY="")
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
+
+
+def test_gunicorn_configuration_loads_under_production_settings():
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--check-config",
+            "-c",
+            "gunicorn.conf.py",
+            "kumagaya_portal.wsgi:application",
+        ],
+        cwd=ROOT,
+        env=production_env(WEB_CONCURRENCY="3", GUNICORN_THREADS="4"),
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_logs_are_one_json_object_per_line_whatever_the_message_holds():
+    import json
+    import logging
+
+    from kumagaya_portal.logging import JsonFormatter
+
+    record = logging.LogRecord("channels", logging.ERROR, __file__, 1, 'say "%s"', ('改行\nと\\と"',), None)
+    record.post_id = 42
+    try:
+        raise ValueError("壊れた")
+    except ValueError:
+        record.exc_info = sys.exc_info()
+    line = JsonFormatter().format(record)
+    assert "\n" not in line
+    data = json.loads(line)
+    assert data["message"] == 'say "改行\nと\\と""'
+    assert data["level"] == "ERROR" and data["logger"] == "channels" and data["post_id"] == 42
+    assert "ValueError: 壊れた" in data["exc_info"]
+    assert data["time"].endswith("+00:00")
