@@ -18,6 +18,18 @@ def django_db_setup(django_db_setup, django_db_blocker):
         load_city()
 
 
+@pytest.fixture(autouse=True)
+def eager_celery():
+    """Tasks run in the test process, also when CI sets REDIS_URL (no worker runs there).
+    Tests about the broker itself (tests/test_resilience_redis.py) switch this off."""
+    from kumagaya_portal.celery import app
+
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = before
+
+
 @pytest.fixture
 def city(db):
     """The city's structure. Transactional tests (live_server, browser) flush the database
