@@ -231,7 +231,7 @@ GUIDELINES_VERSION = "2024-10"
 # Send with `mail.mailers.default` or EmailMessage.send(); tests get Django's locmem outbox.
 _EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
-    "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
+    "kumagaya_portal.mail.ReadableConsoleBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
 )
 _EMAIL_OPTIONS: dict = {}
 if _EMAIL_BACKEND.endswith("smtp.EmailBackend"):

@@ -35,7 +35,7 @@ def test_embedded_default_needs_no_service():
         "django.db.backends.sqlite3",
         "django.core.cache.backends.locmem.LocMemCache",
         "True",
-        "django.core.mail.backends.console.EmailBackend",
+        "kumagaya_portal.mail.ReadableConsoleBackend",  # console, decoded for humans
         "ja",
         "Asia/Tokyo",
     ]
