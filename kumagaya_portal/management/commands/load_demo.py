@@ -81,6 +81,7 @@ class Command(BaseCommand):
             users = self._users(password)
             self._memberships(users)
             self._threads(users)
+            self._approve_held(users)
         for email, *_ in DEMO_USERS:
             self.stdout.write(f"  {email}")
 
@@ -124,3 +125,23 @@ class Command(BaseCommand):
             thread = do_create_thread(actor=users[email], channel=channel, title=title, body=body, kind=kind)
             for reply_email, reply_body in replies:
                 do_reply(actor=users[reply_email], thread=thread, body=reply_body)
+
+    def _approve_held(self, users):
+        """New accounts' first posts wait for a moderator (moderation's automatic hold): the demo
+        moderator approves the demo posts, so the demo opens with them visible (and in the log)."""
+        from channels.models import Post, Visibility
+        from moderation.services import do_decide
+
+        moderator = users["moderator@example.jp"]
+        held = Post.objects.filter(author__email__in=list(users), visibility=Visibility.PENDING).select_related(
+            "queue_item"
+        )
+        for post in held:
+            item = getattr(post, "queue_item", None)
+            do_decide(
+                actor=moderator,
+                post=post,
+                action="restore",
+                reason="デモの投稿を確認し、公開しました。",
+                expected_version=item.version if item else 0,
+            )
