@@ -84,8 +84,9 @@ def test_signup_verify_then_choose_pen_name(client, city):
     assert response["Location"].startswith(reverse("accounts:pen_name") + "?next=%2Flab%2F")
     assert EmailAddress.objects.get(user=user).verified
 
-    page = client.get(response["Location"])
-    assert "登録が完了しました" in page.content.decode()
+    page = client.get(response["Location"]).content.decode()
+    assert "登録が完了しました" in page
+    assert "メールアドレス hoshikawa@example.jp を確認しました。" in page
     response = client.post(reverse("accounts:pen_name"), {"pen_name": "星川の散歩者", "next": "/lab/"})
     assert response.status_code == 302 and response["Location"] == "/lab/"
     user.refresh_from_db()
