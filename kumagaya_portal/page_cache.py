@@ -1,6 +1,7 @@
 """Anonymous pages of the official range (Wagtail pages) served from the cache.
 
-* Only anonymous GETs of Wagtail's `serve` view, with no messages waiting, and only
+* Only anonymous GETs of Wagtail's `serve` view and of the archive's views (the
+  official range; settings.PAGE_CACHE_NAMESPACES), with no messages waiting, and only
   responses that a page served in full (status 200, no cookies, no no-cache /
   private Cache-Control — Wagtail marks pages with view restrictions no-cache).
 * Keyed by host + full path + language. A hit costs one cache round trip and no
@@ -40,6 +41,15 @@ NONCE_PLACEHOLDER = b"__pagecache-csp-nonce__"
 _CSRF_INPUT = re.compile(rb'(name="csrfmiddlewaretoken" value=")([A-Za-z0-9]{32,64})(")')
 _KEPT_HEADERS = ("Content-Type", "Content-Language")
 HIT_HEADER = "X-Page-Cache"
+
+
+CACHED_TYPES = ("text/html", "application/rss+xml", "application/atom+xml", "text/calendar")
+
+
+def _in_cached_namespace(request) -> bool:
+    match = getattr(request, "resolver_match", None)
+    namespaces = getattr(settings, "PAGE_CACHE_NAMESPACES", ("archive",))
+    return bool(match and match.namespace in namespaces)
 
 
 def timeout() -> int:
@@ -155,8 +165,11 @@ class PageCacheMiddleware:
         return response
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        seconds = timeout()
-        if not seconds or view_func is not _serve_view() or not _anonymous_without_messages(request):
+        if not timeout():
+            return None
+        wagtail_page = view_func is _serve_view()
+        official_view = not wagtail_page and _in_cached_namespace(request)
+        if not (wagtail_page or official_view) or not _anonymous_without_messages(request):
             return None
         key = _key(request)
         found = cache.get_many([GENERATION_KEY, key])
@@ -170,6 +183,8 @@ class PageCacheMiddleware:
         request._page_cache_generation = generation
         if entry and entry.get("generation") == generation:
             return self._from_entry(request, entry)
+        if official_view:  # Wagtail pages are marked by the on_serve_page hook instead
+            request._page_cache_store = True
         return None
 
     def _from_entry(self, request, entry) -> HttpResponse:
@@ -191,7 +206,7 @@ class PageCacheMiddleware:
         cache_control = {part.split("=")[0].strip().lower() for part in response.get("Cache-Control", "").split(",")}
         if cache_control & {"no-cache", "no-store", "private"}:
             return
-        if "text/html" not in response.get("Content-Type", ""):
+        if not response.get("Content-Type", "").startswith(CACHED_TYPES):
             return
         content = _CSRF_INPUT.sub(rb"\1" + CSRF_PLACEHOLDER + rb"\3", response.content)
         nonce = getattr(request, "_csp_nonce", None)

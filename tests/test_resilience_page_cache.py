@@ -142,12 +142,27 @@ def test_pages_with_view_restrictions_are_never_cached(section):
         assert 'name="password"' in response.content.decode()  # the password form, every time
 
 
-def test_post_requests_and_non_wagtail_pages_are_not_cached(client, section):
+def test_post_requests_and_discussion_pages_are_not_cached(client, section):
     url = section_url(section)
     client.get(url)
     assert client.post(url).headers.get(page_cache.HIT_HEADER) is None
-    client.get("/archive/")
-    assert Client().get("/archive/").headers.get(page_cache.HIT_HEADER) is None
+    client.get("/lab/")
+    assert Client().get("/lab/").headers.get(page_cache.HIT_HEADER) is None
+
+
+def test_the_archive_is_cached_and_a_changed_record_shows_at_once(city):
+    from archive.models import Meeting
+
+    Client().get("/archive/")
+    again = Client().get("/archive/")
+    assert again.headers.get(page_cache.HIT_HEADER) == "hit"
+    meeting = Meeting.objects.filter(is_public=True).first()
+    meeting.title = "熊谷駅前の暑さ対策 検討会議（日程変更）"
+    meeting.save()
+    fresh = Client().get(meeting.get_absolute_url())
+    assert fresh.headers.get(page_cache.HIT_HEADER) in (None, "miss")
+    assert "熊谷駅前の暑さ対策 検討会議（日程変更）" in fresh.content.decode()
+    assert Client().get("/archive/").headers.get(page_cache.HIT_HEADER) == "miss"
 
 
 def test_cache_off_when_timeout_is_zero(section):
