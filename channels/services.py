@@ -233,64 +233,6 @@ def do_grant_membership(*, actor, channel: Channel, user) -> Membership:
     permissions.forget(user)
     return membership
 
-# --- moderation actions (M)
-# State changes the moderation app makes to posts and threads. moderation acts on
-# channels only through these; the audit row is written by moderation.services in
-# the same transaction.
-def _first_post_id(thread: Thread) -> int | None:
-    return Post.objects.filter(thread=thread).order_by("created_at", "id").values_list("pk", flat=True).first()
-
-
-@transaction.atomic
-def do_set_post_visibility(*, actor, post: Post, visibility: str, reason: str = "") -> Post:
-    """Publish, hold, hide or remove a post (never deletes it). The thread follows its first post.
-    Posts approved out of `pending` notify followers now, as a new post would have."""
-    previous = post.visibility
-    post.visibility = visibility
-    post.moderation_reason = "" if visibility == Visibility.PUBLISHED else reason
-    post.save(update_fields=["visibility", "moderation_reason"])
-    thread = Thread.objects.select_for_update().get(pk=post.thread_id)
-    if _first_post_id(thread) == post.pk and thread.visibility != visibility:
-        thread.visibility = visibility
-        thread.save(update_fields=["visibility"])
-    recount_thread(thread)
-    post.thread = thread
-    if previous == Visibility.PENDING and visibility == Visibility.PUBLISHED:
-        _notify(post)
-    return post
-
-
-@transaction.atomic
-def do_redact_post(*, actor, post: Post, new_body: str) -> dict:
-    """Replace the body with a moderator's redacted text. The earlier text and every
-    earlier revision are returned (for the moderation audit log, the only place they
-    are kept) and removed from PostRevision, so the redacted text survives nowhere else."""
-    revisions = list(PostRevision.objects.filter(post=post).order_by("created_at", "id").values_list("body", flat=True))
-    original = {"body": post.body, "revisions": revisions}
-    PostRevision.objects.filter(post=post).delete()
-    post.body = new_body
-    post.body_html = render_markdown(new_body)
-    post.save(update_fields=["body", "body_html"])
-    return original
-
-
-@transaction.atomic
-def do_lock_thread(*, actor, thread: Thread, locked: bool = True) -> Thread:
-    thread.is_locked = locked
-    thread.save(update_fields=["is_locked"])
-    return thread
-
-
-@transaction.atomic
-def do_move_thread(*, actor, thread: Thread, channel: Channel) -> Thread:
-    """Move a thread to another channel of the same tier (a move across tiers would change
-    how its authors are shown: pen names in A, real names in B and C)."""
-    if channel.tier_id != thread.channel.tier_id:
-        raise ValueError("a thread moves only within its tier")
-    thread.channel = channel
-    thread.save(update_fields=["channel"])
-    return thread
-
 
 # --- membership, attachments, follows (C2)
 from allauth.account.models import EmailAddress  # noqa: E402
@@ -617,3 +559,62 @@ def do_queue_daily_digests() -> int:
     for user_id in user_ids:
         enqueue(tasks.send_digest, user_id=user_id)
     return len(user_ids)
+
+
+# --- moderation actions (M)
+# State changes the moderation app makes to posts and threads. moderation acts on
+# channels only through these; the audit row is written by moderation.services in
+# the same transaction.
+def _first_post_id(thread: Thread) -> int | None:
+    return Post.objects.filter(thread=thread).order_by("created_at", "id").values_list("pk", flat=True).first()
+
+
+@transaction.atomic
+def do_set_post_visibility(*, actor, post: Post, visibility: str, reason: str = "") -> Post:
+    """Publish, hold, hide or remove a post (never deletes it). The thread follows its first post.
+    Posts approved out of `pending` notify followers now, as a new post would have."""
+    previous = post.visibility
+    post.visibility = visibility
+    post.moderation_reason = "" if visibility == Visibility.PUBLISHED else reason
+    post.save(update_fields=["visibility", "moderation_reason"])
+    thread = Thread.objects.select_for_update().get(pk=post.thread_id)
+    if _first_post_id(thread) == post.pk and thread.visibility != visibility:
+        thread.visibility = visibility
+        thread.save(update_fields=["visibility"])
+    recount_thread(thread)
+    post.thread = thread
+    if previous == Visibility.PENDING and visibility == Visibility.PUBLISHED:
+        _notify(post)
+    return post
+
+
+@transaction.atomic
+def do_redact_post(*, actor, post: Post, new_body: str) -> dict:
+    """Replace the body with a moderator's redacted text. The earlier text and every
+    earlier revision are returned (for the moderation audit log, the only place they
+    are kept) and removed from PostRevision, so the redacted text survives nowhere else."""
+    revisions = list(PostRevision.objects.filter(post=post).order_by("created_at", "id").values_list("body", flat=True))
+    original = {"body": post.body, "revisions": revisions}
+    PostRevision.objects.filter(post=post).delete()
+    post.body = new_body
+    post.body_html = render_markdown(new_body)
+    post.save(update_fields=["body", "body_html"])
+    return original
+
+
+@transaction.atomic
+def do_lock_thread(*, actor, thread: Thread, locked: bool = True) -> Thread:
+    thread.is_locked = locked
+    thread.save(update_fields=["is_locked"])
+    return thread
+
+
+@transaction.atomic
+def do_move_thread(*, actor, thread: Thread, channel: Channel) -> Thread:
+    """Move a thread to another channel of the same tier (a move across tiers would change
+    how its authors are shown: pen names in A, real names in B and C)."""
+    if channel.tier_id != thread.channel.tier_id:
+        raise ValueError("a thread moves only within its tier")
+    thread.channel = channel
+    thread.save(update_fields=["channel"])
+    return thread
