@@ -223,3 +223,22 @@ def test_flag_link_on_thread_page_costs_no_query_per_post(
     with CaptureQueriesContext(connection) as many:
         client.get(thread_url(thread_a))
     assert len(many) == len(few)
+
+
+def test_moderation_link_for_channel_moderators_costs_no_query_per_post(
+    client, thread_a, other_citizen, channel_moderator
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(channel_moderator)
+    page = html(client.get(thread_url(thread_a)))
+    assert reverse("moderation:item", args=[thread_a.posts.first().pk]) in page
+    with CaptureQueriesContext(connection) as few:
+        client.get(thread_url(thread_a))
+    for i in range(10):
+        channel_services.do_reply(actor=other_citizen, thread=thread_a, body=f"返信 {i}")
+    with CaptureQueriesContext(connection) as many:
+        page = html(client.get(thread_url(thread_a)))
+    assert page.count(">モデレーション<") == 11
+    assert len(many) == len(few)

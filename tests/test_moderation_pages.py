@@ -177,3 +177,30 @@ def test_move_targets_same_tier_only(client, mod, thread_a, other_citizen):
     assert select.count("<option") == Channel.objects.filter(tier_id="A").count() - 1
     for channel in Channel.objects.exclude(tier_id="A"):
         assert f'<option value="{channel.pk}">' not in select
+
+
+HOSTILE = [
+    '<script>alert("x")</script>',
+    "<img src=x onerror=alert(1)>",
+    '"><svg onload=alert(1)>',
+    "javascript:alert(1)",
+]
+
+
+def test_nothing_typed_runs_as_script_in_moderation_pages(client, mod, thread_a):
+    from tests.conftest import make_user
+
+    author = make_user("xss.author@example.jp", pen_name="<b onmouseover=alert(1)>x</b>"[:20])
+    posts = [channel_services.do_reply(actor=author, thread=thread_a, body=f"本文 {h}") for h in HOSTILE]
+    for post, hostile in zip(posts, HOSTILE, strict=True):
+        flag_as(flaggers(1)[0], post, reason="other", note=hostile)
+        act(mod, post, "hide", reason=hostile)
+    client.force_login(mod)
+    pages = [
+        html(client.get(reverse("moderation:queue") + "?state=")),
+        html(client.get(reverse("moderation:log"))),
+        *[html(client.get(reverse("moderation:item", args=[p.pk]))) for p in posts],
+    ]
+    for page in pages:
+        for bad in ("<script>alert", "<img src=x", "<svg onload", "<b onmouseover", 'href="javascript:'):
+            assert bad not in page, bad
