@@ -15,7 +15,13 @@ DEMO_USERS = [
     # email, real name, pen name, organisation, extra
     ("citizen@example.jp", "榊原 澄玲", "くまがやの風", "", {}),
     ("stakeholder@example.jp", "真鍋 健太", "", "株式会社まちなかデザイン", {"real_name_verified": True}),
-    ("staff@example.jp", "高城 誠", "くまがやスマートシティ係", "", {"is_city_staff": True, "real_name_verified": True}),
+    (
+        "staff@example.jp",
+        "高城 誠",
+        "くまがやスマートシティ係",
+        "",
+        {"is_city_staff": True, "real_name_verified": True},
+    ),
     ("moderator@example.jp", "森 由紀", "", "", {"real_name_verified": True}),
     ("admin@example.jp", "管理者", "", "", {"is_superuser": True, "is_staff": True}),
 ]
