@@ -17,16 +17,15 @@ from .models import Channel, Citation, Membership, PhaseChange, Post, PostRevisi
 
 
 def _notify(post: Post) -> None:
-    """Followers hear of a readable new post (C2's queue_post_notifications, when present)."""
-    notify = globals().get("queue_post_notifications")
-    if notify is not None and post.is_readable:
-        notify(post)
+    """Followers hear of a readable new post (queue_post_notifications, below)."""
+    if post.is_readable:
+        queue_post_notifications(post)
 
 
 def _attach(actor, post: Post, files) -> None:
-    """Checked files (channels.attachments) on a new post, in its transaction (C2's do_attach)."""
+    """Checked files (channels.attachments) on a new post, in its transaction (do_attach, below)."""
     if files:
-        globals()["do_attach"](actor=actor, post=post, files=files)
+        do_attach(actor=actor, post=post, files=files)
 
 
 def _post_for_token(actor, idempotency_key: str) -> Post | None:
