@@ -243,16 +243,16 @@ def create_threads(n: int, users: tuple[int, int], start: dt.datetime, span: dt.
     insert_select(
         Thread,
         {
-            "channel_id": "(%(channels)s::bigint[])[1 + (g * 7) %% array_length(%(channels)s::bigint[], 1)]",
+            "channel_id": "(%(channels)s::bigint[])[1 + (g::bigint * 7) %% array_length(%(channels)s::bigint[], 1)]",
             "title": "t.title",
             "kind": "(%(kinds)s::text[])[1 + g %% array_length(%(kinds)s::text[], 1)]",
             "phase": "(%(phases)s::text[])[1 + (g / 3) %% array_length(%(phases)s::text[], 1)]",
-            "author_id": "%(u0)s + (g * 48271) %% %(un)s",
+            "author_id": "%(u0)s + (g::bigint * 48271) %% %(un)s",
             "visibility": "CASE WHEN g %% 199 = 0 THEN 'hidden' WHEN g %% 211 = 0 THEN 'pending' ELSE 'published' END",
             "last_activity_at": "%(start)s::timestamptz + %(step)s::interval * g",
             "created_at": "%(start)s::timestamptz + %(step)s::interval * g",
         },
-        "generate_series(1, %(n)s) g JOIN bench_titles t ON t.idx = (g * 31) %% (SELECT count(*) FROM bench_titles)",
+        "generate_series(1, %(n)s) g JOIN bench_titles t ON t.idx = (g::bigint * 31) %% (SELECT count(*) FROM bench_titles)",
         params,
     )
     return first, scalar("SELECT MAX(id) FROM channels_thread")
@@ -288,7 +288,7 @@ def create_posts(
             "is_deleted_by_author": "(g %% 1009 = 0)",
             "created_at": "%(start)s::timestamptz + %(step)s::interval * g",
         },
-        "generate_series(1, %(n)s) g JOIN bench_bodies b ON b.idx = (g * 7919) %% (SELECT count(*) FROM bench_bodies)",
+        "generate_series(1, %(n)s) g JOIN bench_bodies b ON b.idx = (g::bigint * 7919) %% (SELECT count(*) FROM bench_bodies)",
         params,
     )
     return first, scalar("SELECT MAX(id) FROM channels_post")
