@@ -1,4 +1,3 @@
-from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -6,10 +5,9 @@ from django.utils.translation import gettext_lazy as _
 from channels.identity import display_author
 
 from .models import SearchDocument
-from .selectors import MAX_RESULTS, SearchQuery, search_documents
+from .selectors import SearchQuery, search_page
 from .text import highlight
 
-PER_PAGE = 20
 EXCERPT = 120
 Kind = SearchDocument.Kind
 # Every result carries its range marker (docs/DESIGN.md: the reader always knows which range).
@@ -46,17 +44,9 @@ def _result(doc: SearchDocument, query: SearchQuery, request) -> dict:
 
 def search(request):
     query = SearchQuery.from_params(request.GET)
-    results = search_documents(request.user, query)[:MAX_RESULTS]
-    page = Paginator(results, PER_PAGE).get_page(request.GET.get("page"))
-    items = [_result(doc, query, request) for doc in page.object_list]
+    number = request.GET.get("page", "1")
+    page = search_page(request.user, query, int(number) if number.isdigit() else 1)
+    items = [_result(doc, query, request) for doc in page.documents]
     return render(
-        request,
-        "search/search.html",
-        {
-            "query": query,
-            "page_obj": page,
-            "items": items,
-            "kinds": Kind.choices,
-            "capped": page.paginator.count >= MAX_RESULTS,
-        },
+        request, "search/search.html", {"query": query, "page_obj": page, "items": items, "kinds": Kind.choices}
     )
