@@ -49,6 +49,27 @@ def _page_unpublished(sender, instance, **kwargs):
     remove_page(instance.pk)
 
 
+def index_if_empty(sender, using="default", **kwargs):
+    """After `migrate`: a database that has content but no index yet (the search app was just
+    installed) gets one. Large sites run `manage.py rebuild_search_index` instead."""
+    import logging
+
+    from .models import SearchDocument
+
+    if SearchDocument.objects.using(using).exists():
+        return
+    from wagtail.models import Page
+
+    from channels.models import Post
+
+    if not (Post.objects.using(using).exists() or Page.objects.using(using).filter(depth__gt=2).exists()):
+        return
+    from .indexing import rebuild
+
+    counts = rebuild()
+    logging.getLogger(__name__).info("search index built: %s", counts)
+
+
 def connect():
     from wagtail.signals import page_published, page_unpublished
 
