@@ -17,12 +17,13 @@ therefore at least once; tasks must be idempotent and re-check permissions.
 """
 
 import datetime as dt
+import json
 import logging
 import time
 
 from celery import current_app
-from django.db import transaction
-from django.db.models import F, Q
+from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from .models import OutboxMessage
@@ -58,15 +59,21 @@ def _dispatch_after_commit(message_id: int) -> None:
 
 
 def _claim(message_id: int) -> OutboxMessage | None:
+    """One atomic UPDATE … RETURNING: the message, if this sender may hand it over now."""
     now = timezone.now()
-    claimed = (
-        OutboxMessage.objects.filter(pk=message_id, sent_at__isnull=True, attempts__lt=MAX_ATTEMPTS)
-        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-        .update(claimed_until=now + LEASE, attempts=F("attempts") + 1)
-    )
-    if claimed != 1:
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {OutboxMessage._meta.db_table} SET claimed_until = %s, attempts = attempts + 1 "  # noqa: S608
+            "WHERE id = %s AND sent_at IS NULL AND attempts < %s AND (claimed_until IS NULL OR claimed_until < %s) "
+            "RETURNING id, task_name, kwargs, attempts",
+            [adapt(now + LEASE), message_id, MAX_ATTEMPTS, adapt(now)],
+        )
+        row = cursor.fetchone()
+    if row is None:
         return None
-    return OutboxMessage.objects.filter(pk=message_id).first()
+    kwargs = json.loads(row[2]) if isinstance(row[2], str | bytes) else row[2]
+    return OutboxMessage(pk=row[0], task_name=row[1], kwargs=kwargs, attempts=row[3])
 
 
 def _hand_over(message: OutboxMessage) -> None:
