@@ -77,6 +77,18 @@ def department_field():
     )
 
 
+def attach_departments(pages: list) -> list:
+    """Specific pages of mixed types cannot select_related their department: fetch all in one query."""
+    from kumagaya_portal.accounts.models import Department
+
+    ids = {getattr(p, "department_id", None) for p in pages} - {None}
+    found = Department.objects.in_bulk(ids) if ids else {}
+    for p in pages:
+        if getattr(p, "department_id", None):
+            p.department = found[p.department_id]
+    return pages
+
+
 class BaseOfficialPage(OfficialPageMixin, Page):
     """Abstract base: department, summary and the shared body."""
 
@@ -123,7 +135,11 @@ class HomePage(OfficialPageMixin, Page):
         context = super().get_context(request, *args, **kwargs)
         context["sections"] = self.get_children().live().public().specific().order_by("path")
         context["latest_news"] = (
-            NewsPage.objects.live().public().descendant_of(self).order_by("-date", "-first_published_at")[:5]
+            NewsPage.objects.live()
+            .public()
+            .descendant_of(self)
+            .select_related("department")
+            .order_by("-date", "-first_published_at")[:5]
         )
         context["upcoming"] = upcoming_records(limit=5)
         context["news_section"] = SectionPage.objects.child_of(self).filter(section_key="news").live().first()
@@ -168,7 +184,9 @@ class SectionPage(OfficialPageMixin, RoutablePageMixin, Page):
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        context["page_obj"] = Paginator(self.child_pages(), NEWS_PER_PAGE).get_page(request.GET.get("page"))
+        page_obj = Paginator(self.child_pages(), NEWS_PER_PAGE).get_page(request.GET.get("page"))
+        page_obj.object_list = attach_departments(list(page_obj.object_list))
+        context["page_obj"] = page_obj
         return context
 
     @path("")
@@ -222,7 +240,13 @@ class PageDocument(Orderable):
         return self.title or self.document.title
 
 
-class PolicyPage(BaseOfficialPage):
+class DocumentsMixin:
+    def document_links(self):
+        """The page's documents with their files, in one query."""
+        return self.documents.select_related("document")
+
+
+class PolicyPage(DocumentsMixin, BaseOfficialPage):
     """A vision or policy behind the initiatives, with its documents."""
 
     adopted_on = models.DateField(_("策定日"), null=True, blank=True)
@@ -354,7 +378,7 @@ class EventPage(BaseOfficialPage):
 
 
 # ---------------------------------------------------------------- reports
-class ReportPage(BaseOfficialPage):
+class ReportPage(DocumentsMixin, BaseOfficialPage):
     """A report with its documents, and the published summaries of the discussions it draws on."""
 
     report = models.ForeignKey(

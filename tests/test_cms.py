@@ -417,3 +417,63 @@ def test_accessibility_checker_is_on_for_staff_viewing_a_page(city, client, revi
     assert 'id="checker-axe-configuration"' in html
     client.logout()
     assert "wagtail-userbar" not in client.get(page.url).content.decode()
+
+
+def test_home_and_section_pages_have_a_fixed_query_count(city):
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from archive.models import Meeting
+
+    news = section("news")
+
+    def count(url):
+        with CaptureQueriesContext(connection) as ctx:
+            assert Client().get(url).status_code == 200
+        return len(ctx.captured_queries)
+
+    count("/"), count(news.url)  # warm Wagtail's cached site root paths
+    home_before, news_before = count("/"), count(news.url)
+    for i in range(12):
+        publish(news, NewsPage(title=f"お知らせ{i}", department=department(), date=dt.date(2030, 1, i + 1)))
+        Meeting.objects.create(
+            title=f"今後の会議{i}", date=dt.date(2030, 2, i + 1), start_time=dt.time(10), status="planned"
+        )
+    assert count("/") == home_before
+    assert count(news.url) == news_before
+    home = Client().get("/").content.decode()
+    assert "お知らせ11" in home and "今後の会議0" in home and "2030年2月1日（金）10:00" in home
+
+
+def test_documents_are_listed_with_type_and_size_in_fixed_queries(city):
+    from django.core.files.base import ContentFile
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from wagtail.documents import get_document_model
+
+    from cms.models import PolicyPageDocument
+
+    page = publish(section("vision"), PolicyPage(title="資料の多いビジョン", department=department()))
+
+    def add(n):
+        content = b"%PDF-1.4 " * 200
+        doc = get_document_model().objects.create(
+            title=f"資料{n}", file=ContentFile(content, name=f"v{n}.pdf"), file_size=len(content)
+        )
+        PolicyPageDocument.objects.create(page=page, document=doc, sort_order=n)
+
+    def count():
+        with CaptureQueriesContext(connection) as ctx:
+            html = Client().get(page.url).content.decode()
+        return len(ctx.captured_queries), html
+
+    add(0)
+    count()
+    before, html = count()
+    assert "資料0" in html and "（PDF・2KB）" in html
+    for n in range(1, 6):
+        add(n)
+    after, html = count()
+    assert after == before and "資料5" in html
