@@ -98,7 +98,9 @@ class ArchiveRecord(DraftStateMixin, RevisionMixin, ClusterableModel):
         verbose_name=_("議論を続けるチャンネル"),
     )
     is_public = models.BooleanField(
-        _("公開"), default=True, help_text=_("外すと、公開ページ・フィード・検索・カレンダーのどれにも出ません。")
+        _("一般に公開する"),
+        default=True,
+        help_text=_("外すと、公開ページ・フィード・検索・カレンダーのどれにも出ません。"),
     )
     # Fiscal year (April–March), kept for filtering with an index.
     fiscal_year = models.PositiveSmallIntegerField(null=True, blank=True, db_index=True, editable=False)
