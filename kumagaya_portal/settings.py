@@ -215,9 +215,10 @@ ACCOUNT_FORMS = {
 }
 # Never the e-mail: allauth shows this in messages and templates.
 ACCOUNT_USER_DISPLAY = "kumagaya_portal.accounts.models.user_display"
-ACCOUNT_RATE_LIMITS = {} if TESTING else None
-if ACCOUNT_RATE_LIMITS is None:
-    del ACCOUNT_RATE_LIMITS
+if TESTING:
+    # False switches allauth's limits off ({} would keep its defaults); with Redis the counters
+    # would otherwise outlive each test. Production keeps allauth's defaults.
+    ACCOUNT_RATE_LIMITS = False
 ANONYMOUS_USER_NAME = None  # guardian: no anonymous user row
 GUARDIAN_RAISE_403 = False
 GUARDIAN_MONKEY_PATCH_USER = False

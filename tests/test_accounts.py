@@ -270,3 +270,34 @@ def test_delete_account_leaves_channels(client, stakeholder, workspace_c):
     user = get_user_model().objects.get(pk=stakeholder.pk)
     assert not permissions.is_member(user, workspace_c)
     assert not user.memberships.filter(state="active").exists()
+
+
+# ------------------------------------------------------- real-name verification
+def test_only_city_staff_verify_real_names(client, citizen, moderator):
+    url = reverse("accounts:real_names")
+    assert client.get(url).status_code == 302  # to the login page
+    for user in (citizen, moderator):
+        client.force_login(user)
+        assert client.get(url).status_code == 404
+        assert client.post(url, {"user": citizen.pk, "verified": "1"}).status_code == 404
+    citizen.refresh_from_db()
+    assert not citizen.real_name_verified
+
+
+def test_staff_verify_a_real_name(client, staff, stakeholder, django_assert_max_num_queries):
+    stakeholder.real_name_verified = False
+    stakeholder.save()
+    for n in range(30):
+        make_user(f"pending{n}@example.jp", real_name=f"申請 {n}")
+    client.force_login(staff)
+    url = reverse("accounts:real_names")
+    with django_assert_max_num_queries(12):
+        page = client.get(url)
+    assert "真鍋 健太" in page.content.decode() and "株式会社まちなかデザイン" in page.content.decode()
+    assert stakeholder.email not in page.content.decode()
+    response = client.post(url, {"user": stakeholder.pk, "verified": "1", "next": url + "?q=真鍋"})
+    assert response.status_code == 302 and response["Location"] == url + "?q=%E7%9C%9F%E9%8D%8B"
+    stakeholder.refresh_from_db()
+    assert stakeholder.real_name_verified
+    assert "真鍋 健太 さんを確認済みにする" not in client.get(url).content.decode()  # no longer pending
+    assert "真鍋 健太 さんの確認を取り消す" in client.get(url, {"all": "1", "q": "真鍋"}).content.decode()

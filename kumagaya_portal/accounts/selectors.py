@@ -102,3 +102,17 @@ def export_user_data(user: User) -> dict:
         "posts": _posts_of(user) if apps.is_installed("channels") else [],
         "flags": _flags_of(user),
     }
+
+
+def real_names_to_verify(*, pending_only: bool = True, query: str = ""):
+    """People who entered a real name, for city staff to verify (members of B/C channels first)."""
+    from django.db.models import Count, Q
+
+    users = User.objects.filter(is_active=True, is_deleted=False).exclude(real_name="")
+    if pending_only:
+        users = users.filter(real_name_verified=False)
+    if query:
+        users = users.filter(Q(real_name__icontains=query) | Q(organisation__icontains=query))
+    return users.annotate(
+        active_memberships=Count("memberships", filter=Q(memberships__state="active"), distinct=True)
+    ).order_by("-active_memberships", "real_name", "id")

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .models import StaffRules, User
 from .pen_names import TAKEN_MESSAGE, clean_pen_name, pen_name_taken
@@ -146,3 +147,20 @@ def _delete_sessions(user: User) -> None:
             from django.core.cache import caches
 
             caches[settings.SESSION_CACHE_ALIAS].delete_many([KEY_PREFIX + key for key in doomed])
+
+
+@transaction.atomic
+def do_set_real_name_verified(*, actor: User, user: User, verified: bool) -> User:
+    """City staff confirm (or withdraw) that `user`'s real name is theirs: needed to post in B and C."""
+    from channels.permissions import is_city_staff
+
+    if not is_city_staff(actor):
+        raise PermissionDenied
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if verified and not user.real_name:
+        raise ValidationError(_("氏名が登録されていないため、実名確認できません。"), code="no_real_name")
+    if user.real_name_verified != verified:
+        user.real_name_verified = verified
+        user.save(update_fields=["real_name_verified"])
+        log.info("real name verification changed", extra={"user_id": user.pk, "by": actor.pk, "verified": verified})
+    return user

@@ -11,4 +11,5 @@ urlpatterns = [
     path("staff-rules/", views.staff_rules, name="staff_rules"),
     path("profile/data.json", views.export_data, name="export"),
     path("profile/delete/", views.delete_account, name="delete"),
+    path("real-names/", views.real_names, name="real_names"),  # city staff
 ]

@@ -8,8 +8,9 @@ from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -19,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from . import selectors, services
 from .forms import AcceptGuidelinesForm, ConfirmStaffRulesForm, DeleteAccountForm, PenNameForm, ProfileForm
-from .models import StaffRules
+from .models import StaffRules, User
 
 
 def safe_next(request, default: str = "") -> str:
@@ -171,3 +172,32 @@ def delete_account(request):
         messages.success(request, _("退会の手続きが終わりました。ご利用ありがとうございました。"))
         return redirect("/")
     return render(request, "accounts/delete.html", {"form": form})
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def real_names(request):
+    """City staff verify real names (B/C posting needs it). Others: 404, like any page they may not know."""
+    from channels.permissions import is_city_staff
+
+    if not is_city_staff(request.user):
+        raise Http404
+    if request.method == "POST":
+        target = get_object_or_404(User, pk=request.POST.get("user"), is_active=True, is_deleted=False)
+        verified = request.POST.get("verified") == "1"
+        try:
+            services.do_set_real_name_verified(actor=request.user, user=target, verified=verified)
+        except ValidationError as exc:
+            messages.error(request, exc.messages[0])
+        else:
+            if verified:
+                messages.success(request, _("%(name)s さんの実名を確認済みにしました。") % {"name": target.real_name})
+            else:
+                messages.success(request, _("%(name)s さんの実名確認を取り消しました。") % {"name": target.real_name})
+        return redirect(safe_next(request, reverse("accounts:real_names")))
+    show_all = request.GET.get("all") == "1"
+    query = request.GET.get("q", "").strip()[:100]
+    users = selectors.real_names_to_verify(pending_only=not show_all, query=query)
+    page = Paginator(users, 50).get_page(request.GET.get("page"))
+    return render(request, "accounts/real_names.html", {"page_obj": page, "show_all": show_all, "query": query})

@@ -14,7 +14,6 @@ missing. On failure each open page is saved as a screenshot in test-artifacts/.
 Never run `playwright install`: the harness uses the system chromium.
 """
 
-import os
 from pathlib import Path
 
 import pytest
@@ -22,10 +21,6 @@ import pytest
 from .axe import axe_check as _axe_check
 from .helpers import DESKTOP, PHONE, artifact_path
 from .helpers import login as _login
-
-# Playwright's sync API runs an event loop in this thread; Django's ORM refuses to run next to
-# one unless told that it is safe (it is: the loop only drives the browser).
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -41,6 +36,14 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(skip)
 
 
+@pytest.fixture(autouse=True)
+def _allow_async_unsafe(monkeypatch):
+    """Playwright's sync API runs an event loop in this thread; Django's ORM refuses to run next
+    to one unless told that it is safe (it is: the loop only drives the browser). Set for browser
+    tests only, never for the whole session: subprocesses (`check --deploy`) would inherit it."""
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_makereport(item, call):
     report = yield
@@ -52,8 +55,10 @@ def _failed(request) -> bool:
     return any(getattr(getattr(request.node, f"_report_{when}", None), "failed", False) for when in ("setup", "call"))
 
 
-@pytest.fixture(scope="session")
-def _chromium():
+@pytest.fixture
+def _chromium(_allow_async_unsafe):
+    """One chromium per test: Playwright's event loop must not outlive the browser tests (Django's
+    ORM would refuse to run in the transactional tests that follow them)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:

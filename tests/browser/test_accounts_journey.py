@@ -76,7 +76,7 @@ def test_sign_up_verify_choose_pen_name(viewport_page, axe_check):
     assert page.js_errors == []
 
 
-def test_account_pages_are_accessible(browser_page, axe_check, login, citizen):
+def test_account_pages_are_accessible(browser_page, new_page, axe_check, login, citizen, staff, stakeholder):
     page = browser_page
     for path in ["/accounts/login/", "/accounts/password/reset/", "/accounts/guidelines/", "/accounts/staff-rules/"]:
         page.goto(path)
@@ -100,3 +100,22 @@ def test_account_pages_are_accessible(browser_page, axe_check, login, citizen):
         page.goto(path)
         axe_check(page)
     screenshot(page, "account-delete")
+
+    # City staff: the staff rules to confirm, and the real-name list (on a phone).
+    staff.staff_rules_version = ""
+    staff.save()
+    stakeholder.real_name_verified = False
+    stakeholder.save()
+    phone = new_page("phone")
+    login(phone, staff.email, "pw-kumagaya-2024")
+    phone.goto("/accounts/staff-rules/")
+    axe_check(phone)
+    phone.get_by_label("職員の投稿ルールを確認し、これに従って投稿します").check()
+    phone.get_by_role("button", name="確認しました").click()
+    assert "職員の投稿ルールを確認しました。" in phone.inner_text("main")
+    phone.goto("/accounts/real-names/")
+    axe_check(phone)
+    phone.get_by_role("button", name="真鍋 健太 さんを確認済みにする").click()
+    assert "真鍋 健太 さんの実名を確認済みにしました。" in phone.inner_text("main")
+    screenshot(phone, "account-real-names-phone")
+    axe_check(phone)
