@@ -7,7 +7,7 @@ hear the decision and its reason.
 """
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import EmailMessage, mailers
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -68,7 +68,7 @@ def notify_moderators_of_item(item_id: int) -> int:
                 for user in recipients
                 if user.email
             ]
-        get_connection().send_messages(messages)
+        mailers.default.send_messages(messages)
     except Exception:
         QueueItem.objects.filter(pk=item_id).update(notified_at=None)  # try again on retry
         raise
@@ -106,7 +106,7 @@ def send_moderator_digest() -> int:
                 )
             )
         sent = len(messages)
-    get_connection().send_messages(messages)
+    mailers.default.send_messages(messages)
     return sent
 
 
@@ -185,7 +185,7 @@ def notify_department_of_escalation(escalation_id: int) -> int:
             for user in staff
             if user.email
         ]
-    get_connection().send_messages(messages)
+    mailers.default.send_messages(messages)
     return len(messages)
 
 

@@ -37,4 +37,4 @@ def login(page, email: str, password: str, *, next_url: str = "") -> None:
         form.locator("[type=submit]").first.click()
     if "/accounts/login/" in page.url:
         errors = page.locator("[role=alert], .errorlist, .form-errors").all_inner_texts()
-        raise AssertionError(f"login as {email} failed: {errors or page.inner_text('main')[:500]}")
+        raise AssertionError(f"login as {email} failed: {errors or page.inner_text('body')[:500]}")
