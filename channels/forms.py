@@ -30,7 +30,7 @@ def new_token() -> str:
 
 def normalise_text(value: str) -> str:
     value = unicodedata.normalize("NFC", value or "")
-    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    value = value.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
     return _BIDI.sub("", value)
 
 

@@ -133,7 +133,7 @@ class AuditFilterForm(forms.Form):
         required=False,
         choices=[("", _("すべて")), ("auto", _("自動")), ("manual", _("モデレーター"))],
     )
-    post = forms.IntegerField(label=_("投稿番号"), required=False, min_value=1)
+    post = forms.IntegerField(label=_("投稿番号"), required=False, min_value=1, max_value=2**62)
 
     def __init__(self, *args, channels=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 
 from channels.identity import display_author
 from channels.models import Post, Thread, Visibility
-from channels.permissions import can_view_channel, is_global_moderator, is_suspended
+from channels.permissions import can_view_post, can_view_thread, is_global_moderator, is_suspended
 from kumagaya_portal.dates import format_date
 
 from . import permissions, selectors, services
@@ -254,7 +254,8 @@ def identity(request, post_id):
 # --------------------------------------------------------------------- flags
 def _flaggable_post_or_404(user, post_id) -> Post:
     post = Post.objects.select_related("thread__channel__tier", "author").filter(pk=post_id).first()
-    if post is None or not can_view_channel(user, post.thread.channel):
+    # Same answer as the thread page: a post the user may not see (e.g. held) does not exist.
+    if post is None or not can_view_post(user, post):
         raise Http404
     return post
 
@@ -321,7 +322,7 @@ def withdraw_flag(request, post_id):
 def flag_thread(request, thread_id):
     """Flagging a topic is flagging its first post."""
     thread = Thread.objects.select_related("channel").filter(pk=thread_id).first()
-    if thread is None or not can_view_channel(request.user, thread.channel):
+    if thread is None or not can_view_thread(request.user, thread):
         raise Http404
     first = Post.objects.filter(thread=thread).order_by("created_at", "id").values_list("pk", flat=True).first()
     if first is None:

@@ -157,3 +157,16 @@ def test_identity_needs_its_own_permission_and_a_reason(client, world, mod, othe
     assert "no-store" in response["Cache-Control"]
     entry = AuditEntry.objects.get(action="view_identity")
     assert entry.actor == mod and entry.subject_user == other_citizen and "照会" in entry.reason
+
+
+def test_held_post_cannot_be_found_through_the_flag_pages(client, thread_a, other_citizen, reader):
+    """A held post (here: a phone number) is 404 on the flag pages as on the thread page,
+    for everyone but its author and moderators: the flag form must not confirm it exists."""
+    held = channel_services.do_reply(actor=other_citizen, thread=thread_a, body="電話は090-1234-5678です")
+    assert held.visibility == "pending"
+    client.force_login(reader)
+    for name, kwargs in [("flag", {"post_id": held.pk}), ("withdraw_flag", {"post_id": held.pk})]:
+        url = reverse(f"moderation:{name}", kwargs=kwargs)
+        assert client.get(url).status_code in (404, 405)
+        assert client.post(url, {"reason": "spam"}).status_code == 404
+    assert not held.flags.exists()
