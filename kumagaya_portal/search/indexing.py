@@ -118,22 +118,20 @@ def index_record(record) -> None:
 
 
 # ---------------------------------------------------------- threads/posts
-def index_thread(thread) -> None:
-    SearchDocument.objects.update_or_create(
-        thread_id=thread.pk,
-        post=None,
-        defaults=_doc_values(Kind.POST, thread.title, "", thread.created_at),
-    )
+def index_thread(thread, created: bool = False) -> None:
+    values = _doc_values(Kind.POST, thread.title, "", thread.created_at)
+    if created:
+        SearchDocument.objects.create(thread_id=thread.pk, **values)
+    else:
+        SearchDocument.objects.update_or_create(thread_id=thread.pk, post=None, defaults=values)
 
 
-def index_post(post) -> None:
-    SearchDocument.objects.update_or_create(
-        post_id=post.pk,
-        defaults={
-            **_doc_values(Kind.POST, "", post.body, post.created_at, keep_body=False),
-            "thread_id": post.thread_id,
-        },
-    )
+def index_post(post, created: bool = False) -> None:
+    values = {**_doc_values(Kind.POST, "", post.body, post.created_at, keep_body=False), "thread_id": post.thread_id}
+    if created:
+        SearchDocument.objects.create(post_id=post.pk, **values)
+    else:
+        SearchDocument.objects.update_or_create(post_id=post.pk, defaults=values)
 
 
 def reindex_post(post_id: int) -> None:

@@ -8,21 +8,21 @@ Deletes cascade through the foreign keys.
 from django.db.models.signals import post_save
 
 
-def _post_saved(sender, instance, raw=False, update_fields=None, **kwargs):
+def _post_saved(sender, instance, raw=False, created=False, update_fields=None, **kwargs):
     # A visibility-only save (hide, restore) changes nothing in the index: search checks it live.
     if raw or (update_fields is not None and "body" not in update_fields):
         return
     from .indexing import index_post
 
-    index_post(instance)
+    index_post(instance, created=created)  # a new post costs one INSERT
 
 
-def _thread_saved(sender, instance, raw=False, update_fields=None, **kwargs):
+def _thread_saved(sender, instance, raw=False, created=False, update_fields=None, **kwargs):
     if raw or (update_fields is not None and "title" not in update_fields):
         return
     from .indexing import index_thread
 
-    index_thread(instance)
+    index_thread(instance, created=created)
 
 
 def _record_saved(sender, instance, raw=False, **kwargs):
