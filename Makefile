@@ -39,7 +39,7 @@ data: migrate
 
 run: data
 	@echo "Serving http://127.0.0.1:$(PORT)/  (demo accounts: see README; e-mail is printed here)"
-	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:$(PORT)
+	DEBUG=1 SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)} $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
