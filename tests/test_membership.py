@@ -330,3 +330,12 @@ def test_viewers_among_agrees_with_can_view_channel(
         batch = permissions.viewers_among(channel, fresh)
         single = {u.pk for u in fresh if permissions.is_signed_in(u) and permissions.can_view_channel(u, channel)}
         assert batch == single, channel.slug
+
+
+def test_pending_invitation_shows_only_the_typed_address(client, staff, channel_b, citizen, run_on_commit):
+    """Until they accept, the inviter learns neither whether the address has an account nor whose it is."""
+    run_on_commit(services.do_invite, actor=staff, channel=channel_b, email=citizen.email)
+    client.force_login(staff)
+    body = client.get(reverse("channels:members", args=[channel_b.slug])).content.decode()
+    assert citizen.email in body
+    assert citizen.real_name not in body and citizen.pen_name not in body
