@@ -149,6 +149,9 @@ class Visibility(models.TextChoices):
 
 
 class Thread(models.Model):
+    # Not official content: Wagtail's reference index need not track it (8 queries per reply).
+    wagtail_reference_index_ignore = True
+
     channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="threads")
     title = models.CharField(_("タイトル"), max_length=120)
     kind = models.CharField(_("取組みの種類"), max_length=20, choices=InitiativeKind.choices)
@@ -189,6 +192,9 @@ class PhaseChange(models.Model):
 
 
 class Post(models.Model):
+    # Not official content: Wagtail's reference index need not track it (8 queries per reply).
+    wagtail_reference_index_ignore = True
+
     thread = models.ForeignKey(Thread, on_delete=models.PROTECT, related_name="posts")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="posts")
     quoted = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="quoted_by")
