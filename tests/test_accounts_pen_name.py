@@ -57,6 +57,7 @@ def test_pen_name_length(name, ok):
         "ｔａｒｏ＠ｅｘａｍｐｌｅ．ｊｐ",
         "taro (at) example.com",
         "a.b+c@mail.co.jp",
+        "taro@gmail",
     ],
 )
 def test_pen_name_rejects_email_addresses(name):
@@ -80,6 +81,10 @@ def test_pen_name_rejects_email_addresses(name):
         "(048)524-1111",
         "048 524 1111",
         "+81 48 524 1111",
+        "090 - 1234 - 5678",
+        "090・1234・5678",
+        "048_524_1111",
+        "〇九〇一二三四五六七八",
     ],
 )
 def test_pen_name_rejects_phone_numbers(name):
@@ -172,3 +177,15 @@ def test_old_pen_name_never_leads_to_the_new_one(client, settings, citizen, chan
     other = make_user("other@example.jp")
     do_set_pen_name(actor=other, pen_name="くまがやの風")
     assert "新しい風" in client.get(thread_url).content.decode()
+
+
+@pytest.mark.parametrize("name", ["熊谷市職員", "市 職員", "熊谷市役所 職員", "モデレーター見習い"])
+def test_pen_name_may_not_pose_as_the_city(name):
+    with pytest.raises(ValidationError) as exc:
+        clean_pen_name(name)
+    assert exc.value.code == "reserved"
+
+
+@pytest.mark.parametrize("name", ["熊谷市が好き", "一二三", "第3地区の住人"])
+def test_pen_name_city_words_alone_are_fine(name):
+    assert clean_pen_name(name) == name

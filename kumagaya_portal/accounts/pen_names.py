@@ -19,6 +19,8 @@ _DASHES = "-‐‑‒–—―−－ｰー─━﹣⁃"
 _SEPARATORS = re.escape(_DASHES) + r"\s.()（）\[\]/"
 # A run of digits with single separators in between: 048-524-1111, 090 1234 5678, (048)524-1111.
 _DIGIT_RUN = re.compile(rf"\+?\d(?:[{_SEPARATORS}]?\d)*")
+_KANJI_DIGITS = str.maketrans("〇一二三四五六七八九零", "01234567890")
+_ANY_SEPARATOR = re.compile(rf"[{_SEPARATORS}_・･,，、]+")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+\s*@\s*[A-Za-z0-9\-]+(?:\s*\.\s*[A-Za-z0-9\-]+)+")
 _EMAIL_WORDY = re.compile(r"[A-Za-z0-9._%+\-]+\s*[(\[]\s*at\s*[)\]]\s*[A-Za-z0-9\-]+", re.IGNORECASE)
 
@@ -52,18 +54,29 @@ def _folded(value: str) -> str:
 
 def contains_email(value: str) -> bool:
     text = _folded(value).replace("＠", "@").replace("﹫", "@")
-    return bool(_EMAIL.search(text) or _EMAIL_WORDY.search(text))
+    # Also "taro@gmail": an @ between word characters is an address in the making.
+    return bool(_EMAIL.search(text) or _EMAIL_WORDY.search(text) or re.search(r"\w\s*@\s*\w", text))
 
 
 def contains_phone_number(value: str) -> bool:
     """Ten or more digits in one run (Japanese numbers have 10 or 11), or a 0-led run of 9+,
     whatever separators (hyphens of every width, spaces, dots, brackets) stand between them."""
-    text = _folded(value)
+    text = _folded(value).translate(_KANJI_DIGITS)
+    # Any separators at all between digits: "090 - 1234 - 5678", "090・1234・5678", "048_524_1111".
+    squeezed = _ANY_SEPARATOR.sub("", text)
+    if re.search(r"\d{10,}|0\d{8,}", squeezed):
+        return True
     for match in _DIGIT_RUN.finditer(text):
         digits = re.sub(r"\D", "", match.group())
         if len(digits) >= 10 or (len(digits) >= 9 and digits.startswith("0")):
             return True
     return False
+
+
+def _poses_as_the_city(key: str) -> bool:
+    """熊谷市職員, 市 職員, 熊谷市役所 職員 ...: a pen name must not read as the city's voice."""
+    squeezed = re.sub(r"\s", "", key)
+    return ("職員" in squeezed and ("市" in squeezed or "役所" in squeezed)) or "モデレーター" in squeezed
 
 
 def _has_invisible_characters(value: str) -> bool:
@@ -101,7 +114,7 @@ def clean_pen_name(value: str) -> str:
         raise ValidationError(
             _("ペンネームに電話番号は入れられません。個人を特定できない名前にしてください。"), code="phone"
         )
-    if normalize_pen_name(name) in RESERVED:
+    if normalize_pen_name(name) in RESERVED or _poses_as_the_city(normalize_pen_name(name)):
         raise ValidationError(
             _("このペンネームは運営や表示のために使われているため選べません。別のペンネームにしてください。"),
             code="reserved",
