@@ -11,7 +11,7 @@ Fixtures:
 
 Every test in this directory is marked `browser`; it is skipped only when /usr/bin/chromium is
 missing. On failure each open page is saved as a screenshot in test-artifacts/.
-Never run `playwright install`: the harness uses the system chromium.
+Never let Playwright download its own browser: the harness uses the system chromium.
 """
 
 from pathlib import Path
