@@ -349,6 +349,9 @@ LOGGING = {
 }
 
 # ---------------------------------------------------------------- the portal
+# Per-user posting limits (channels.ratelimit). POST_RATE_LIMITS=0 turns them off for load and failure tests.
+if not env_bool("POST_RATE_LIMITS", True):
+    CHANNELS_RATE_LIMITS = {"post": [], "edit": [], "join_request": []}
 MODERATION_FLAG_THRESHOLD = env_int("MODERATION_FLAG_THRESHOLD", 3)
 MODERATION_NEW_ACCOUNT_POSTS = env_int("MODERATION_NEW_ACCOUNT_POSTS", 2)
 POSTS_PER_PAGE = 50
