@@ -213,6 +213,13 @@ class ScheduledRecord(ArchiveRecord):
         return self.format in (Format.ONLINE, Format.HYBRID)
 
 
+# The end of every held record's edit form: its files, its report, how it is published.
+RECORD_TAIL_PANELS = [
+    InlinePanel("documents", heading=_("議事録・資料・録画"), label=_("ファイル")),
+    FieldPanel("report"),
+    MultiFieldPanel([FieldPanel("slug"), FieldPanel("is_public")], heading=_("公開の設定")),
+]
+
 SCHEDULE_PANELS = [
     FieldRowPanel([FieldPanel("status"), FieldPanel("format")]),
     MultiFieldPanel(
@@ -237,9 +244,7 @@ class Meeting(ScheduledRecord):
         *SCHEDULE_PANELS,
         FieldRowPanel([FieldPanel("department"), FieldPanel("channel")]),
         FieldPanel("note"),
-        InlinePanel("documents", heading=_("議事録・資料・録画"), label=_("ファイル")),
-        FieldPanel("report"),
-        MultiFieldPanel([FieldPanel("slug"), FieldPanel("is_public")], heading=_("公開の設定")),
+        *RECORD_TAIL_PANELS,
     ]
     search_fields = [
         index.SearchField("title"),
@@ -277,9 +282,7 @@ class Workshop(ScheduledRecord):
         FieldRowPanel([FieldPanel("department"), FieldPanel("channel")]),
         FieldPanel("outcome"),
         FieldPanel("note"),
-        InlinePanel("documents", heading=_("議事録・資料・録画"), label=_("ファイル")),
-        FieldPanel("report"),
-        MultiFieldPanel([FieldPanel("slug"), FieldPanel("is_public")], heading=_("公開の設定")),
+        *RECORD_TAIL_PANELS,
     ]
     search_fields = [
         index.SearchField("title"),
