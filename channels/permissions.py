@@ -454,3 +454,15 @@ def viewers_among(channel: Channel, users) -> set[int]:
     )
     allowed |= set(group_perms.values_list("group__user", flat=True))
     return allowed & ids
+
+
+def shared_page_audience(user) -> str | None:
+    """Signed-in users who see the official range alike share its rendered pages (page cache):
+    the same readable channels and no editing or moderation tools on the page.
+    None: this user's pages are rendered for them alone (staff, editors, moderators)."""
+    if not is_signed_in(user) or user.is_superuser or user.is_staff or user.is_city_staff:
+        return None
+    if is_global_moderator(user) or user.has_perm("wagtailadmin.access_admin"):
+        return None
+    readable = sorted(visible_channels(user).values_list("pk", flat=True))
+    return "signed-in:" + ",".join(map(str, readable))

@@ -1,16 +1,28 @@
-"""Anonymous pages of the official range (Wagtail pages) served from the cache.
+"""Rendered pages served from the cache, for everyone who would see the same page.
 
-* Only anonymous GETs of Wagtail's `serve` view and of the archive's views (the
-  official range; settings.PAGE_CACHE_NAMESPACES), with no messages waiting, and only
-  responses that a page served in full (status 200, no cookies, no no-cache /
-  private Cache-Control — Wagtail marks pages with view restrictions no-cache).
-* Keyed by host + full path + language. A hit costs one cache round trip and no
-  SQL query (when the visitor has no session cookie).
+* Which pages (GET only, with no messages waiting, and only responses a view served in
+  full: status 200, no cookies, no no-cache / private Cache-Control — Wagtail marks pages
+  with view restrictions no-cache):
+  - the official range (Wagtail's `serve` view and settings.PAGE_CACHE_NAMESPACES, the
+    archive): for anonymous visitors, and for signed-in users who share an "audience"
+    (channels.permissions.shared_page_audience: the same readable channels and no editing
+    or moderation tools on the page — staff, editors and moderators always get a fresh one);
+  - the Lab's public pages (SCOPED_VIEWS: the Lab home, channel and thread pages) and
+    search: for anonymous visitors only (signed-in users see their own actions on posts).
+* Keyed by host + full path + language + audience. An anonymous hit costs one cache round
+  trip and no SQL query (when the visitor has no session cookie); a signed-in hit costs
+  the session, the user and the audience (about five small queries, no rendering).
 * The per-request parts of a page are put back on a hit: the CSRF token of each
   form (`csrfmiddlewaretoken`) and the CSP nonce.
 * Publishing purges: a new cache "generation" on page_published, page_unpublished,
   page save/delete/move, view restriction and site changes, and changes to the
-  archive and to citations (official pages list them). `purge()` is public.
+  archive and to citations (official pages list them). The Lab has its own generation,
+  renewed by every change in the channels app (posts, threads, channels, memberships,
+  attachments), the search index, and how authors appear (pen name, staff status,
+  departments, staff rules). A page stores the generations it depends on (search: both)
+  and is stale as soon as one is renewed. Generations are renewed at once and again
+  after the transaction commits, so a page rendered from data not yet committed cannot
+  outlive the change. `purge()` is public.
 * Entries live PAGE_CACHE_SECONDS (settings; 0 turns the cache off) so even a purge
   lost while the cache was unreachable ages out; such a purge is also queued
   through the outbox and repeated when Redis is back.
@@ -29,13 +41,28 @@ import time
 from django.conf import settings
 from django.contrib.messages import get_messages
 from django.core.cache import cache
-from django.db.models.signals import post_delete, post_save
+from django.db import transaction
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 
 log = logging.getLogger(__name__)
 
-GENERATION_KEY = "pagecache:generation"
+GENERATION_KEY = "pagecache:generation"  # the official range
+LAB_GENERATION_KEY = "pagecache:generation:lab"  # the Lab: channels, threads, posts, authors shown
+ALL_GENERATIONS = (GENERATION_KEY, LAB_GENERATION_KEY)
+# Who shares which pages: renewed by changes of permissions, groups, memberships, channels.
+AUDIENCE_GENERATION_KEY = "pagecache:generation:audience"
+# scope → the generations its pages depend on
+SCOPES = {"official": (GENERATION_KEY,), "lab": (LAB_GENERATION_KEY,), "search": ALL_GENERATIONS}
+# Non-Wagtail views cached for anonymous visitors: (namespace, url_name) → scope.
+SCOPED_VIEWS = {
+    ("channels", "lab"): "lab",
+    ("channels", "channel"): "lab",
+    ("channels", "thread"): "lab",
+    ("search", "search"): "search",
+}
+ANONYMOUS = "anonymous"
 CSRF_PLACEHOLDER = b"__pagecache-csrf-token__"
 NONCE_PLACEHOLDER = b"__pagecache-csp-nonce__"
 _CSRF_INPUT = re.compile(rb'(name="csrfmiddlewaretoken" value=")([A-Za-z0-9]{32,64})(")')
@@ -46,10 +73,15 @@ HIT_HEADER = "X-Page-Cache"
 CACHED_TYPES = ("text/html", "application/rss+xml", "application/atom+xml", "text/calendar")
 
 
-def _in_cached_namespace(request) -> bool:
+def _scope(request, view_func) -> str | None:
+    if view_func is _serve_view():
+        return "official"
     match = getattr(request, "resolver_match", None)
-    namespaces = getattr(settings, "PAGE_CACHE_NAMESPACES", ("archive",))
-    return bool(match and match.namespace in namespaces)
+    if match is None:
+        return None
+    if match.namespace in getattr(settings, "PAGE_CACHE_NAMESPACES", ("archive",)):
+        return "official"
+    return SCOPED_VIEWS.get((match.namespace, match.url_name))
 
 
 def timeout() -> int:
@@ -62,34 +94,81 @@ def _serve_view():
     return views.serve
 
 
-def _key(request) -> str:
-    raw = f"{request.get_host()}|{getattr(request, 'LANGUAGE_CODE', '')}|{request.get_full_path()}"
+def _key(request, audience: str) -> str:
+    raw = f"{request.get_host()}|{getattr(request, 'LANGUAGE_CODE', '')}|{audience}|{request.get_full_path()}"
     return "pagecache:page:" + hashlib.sha256(raw.encode()).hexdigest()
 
 
-def _anonymous_without_messages(request) -> bool:
+def _audience(request, scope: str) -> str | None:
+    """Who may share this rendering (part of the key); None: render for this request alone."""
     if request.method != "GET":
-        return False
+        return None
     user = getattr(request, "user", None)
-    if user is None or user.is_authenticated:
-        return False
-    storage = get_messages(request)
-    return not len(storage)
+    if user is None:
+        return None
+    if len(get_messages(request)):
+        return None
+    if not user.is_authenticated:
+        return ANONYMOUS
+    if scope != "official" or not getattr(settings, "PAGE_CACHE_SIGNED_IN", True):
+        return None
+    return _signed_in_audience(user)
+
+
+def _signed_in_audience(user) -> str | None:
+    """channels.permissions.shared_page_audience, remembered per user until permissions change."""
+    from channels.permissions import shared_page_audience
+
+    memo_key = f"pagecache:audience:{user.pk}"
+    found = cache.get_many([AUDIENCE_GENERATION_KEY, memo_key])
+    (generation,) = _generations((AUDIENCE_GENERATION_KEY,), found)
+    memo = found.get(memo_key)
+    if memo and memo[0] == generation:
+        return memo[1]
+    audience = shared_page_audience(user)
+    cache.set(memo_key, (generation, audience), timeout())
+    return audience
+
+
+def _generations(keys, found: dict) -> list[str]:
+    """The current generation of each key (from `found`, a get_many result), starting any missing."""
+    generations = []
+    for key in keys:
+        generation = found.get(key)
+        if generation is None:
+            generation = _new_generation()
+            cache.add(key, generation, None)
+            generation = cache.get(key, generation)
+        generations.append(generation)
+    return generations
 
 
 # ------------------------------------------------------------------ purge
-def purge(*, requeue: bool = True, **_signal_kwargs) -> bool:
-    """Start a new generation: every stored page is out of date at once.
+def _new_generation() -> str:
+    return f"{time.time_ns()}-{secrets.token_hex(4)}"
+
+
+def purge(*, requeue: bool = True, keys=ALL_GENERATIONS, **_signal_kwargs) -> bool:
+    """Start new generations (default: all): every page stored under them is out of date at once.
     If the cache cannot be reached the purge is queued through the outbox (requeue)."""
-    generation = f"{time.time_ns()}-{secrets.token_hex(4)}"
-    try:
-        ok = cache.set(GENERATION_KEY, generation, None) is not False
-    except Exception as exc:  # a cache backend that raises (not ResilientRedisCache)
-        log.warning("page cache: purge failed: %s", exc)
-        ok = False
+    ok = True
+    for key in keys:
+        try:
+            ok = cache.set(key, _new_generation(), None) is not False and ok
+        except Exception as exc:  # a cache backend that raises (not ResilientRedisCache)
+            log.warning("page cache: purge failed: %s", exc)
+            ok = False
     if not ok and requeue:
         _purge_later()
     return ok
+
+
+def purge_now_and_after_commit(keys=ALL_GENERATIONS) -> None:
+    """Purge now (readers stop getting the old page) and again when the transaction commits
+    (a page rendered meanwhile from the not yet committed state is not kept)."""
+    purge(keys=keys)
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(lambda: purge(keys=keys))
 
 
 def _purge_later() -> None:
@@ -120,21 +199,58 @@ def connect_signals() -> None:
 
     def on_model_change(sender, instance=None, created=False, update_fields=None, **kwargs):
         meta = sender._meta
+        changed = set(update_fields) if update_fields is not None else None
+        keys = set()
         if meta.label in THREAD_FIELDS_SHOWN:
-            # Threads are saved on every reply (counters): purge only for what official pages show.
-            shown = THREAD_FIELDS_SHOWN[meta.label]
-            if not created and (update_fields is None or shown & set(update_fields)):
-                purge()
+            # Threads are saved on every reply (counters): official pages only for what they show.
+            if not created and (changed is None or THREAD_FIELDS_SHOWN[meta.label] & changed):
+                keys.add(GENERATION_KEY)
         elif isinstance(instance, watched) or meta.app_label in PURGING_APPS or meta.label in PURGING_MODELS:
-            purge()
+            keys.update(ALL_GENERATIONS)
+        elif meta.label in SHOWN_FIELDS:
+            # Users are saved at every sign-in (last_login): only what pages show purges.
+            if changed is None or SHOWN_FIELDS[meta.label] & changed:
+                keys.update((*ALL_GENERATIONS, AUDIENCE_GENERATION_KEY))
+        if meta.app_label in LAB_APPS:
+            keys.add(LAB_GENERATION_KEY)
+        if meta.app_label in AUDIENCE_APPS or meta.label in AUDIENCE_MODELS:
+            keys.add(AUDIENCE_GENERATION_KEY)
+        if keys:
+            purge_now_and_after_commit(tuple(sorted(keys)))
+
+    def on_relation_change(sender, action=None, **kwargs):
+        if action in ("post_add", "post_remove", "post_clear"):  # groups, permissions, departments
+            purge_now_and_after_commit((*ALL_GENERATIONS, AUDIENCE_GENERATION_KEY))
 
     post_save.connect(on_model_change, dispatch_uid=uid + ".save", weak=False)
     post_delete.connect(on_model_change, dispatch_uid=uid + ".delete", weak=False)
+    m2m_changed.connect(on_relation_change, dispatch_uid=uid + ".relation", weak=False)
 
 
-# The archive and citations appear on official pages; cms snippets and site settings everywhere.
+# The archive and citations appear on official pages; cms snippets and site settings everywhere;
+# channels (names, tiers), departments and staff rules (the disclaimer) on both ranges.
 PURGING_APPS = {"archive", "cms"}
-PURGING_MODELS = {"channels.Citation"}
+PURGING_MODELS = {"channels.Citation", "channels.Channel", "accounts.Department", "accounts.StaffRules"}
+# Every change in these apps renews the Lab's generation.
+LAB_APPS = {"channels", "portal_search"}
+# How an author appears (channels.identity.display_author): changes of these fields purge.
+SHOWN_FIELDS = {
+    "accounts.User": {
+        "pen_name",
+        "real_name",
+        "organisation",
+        "is_city_staff",
+        "department",
+        "is_deleted",
+        "is_active",
+        "real_name_verified",
+        "is_staff",
+        "is_superuser",
+    }
+}
+# Who may read which channel, and who gets page tools: renews the audience generation.
+AUDIENCE_APPS = {"guardian", "auth"}
+AUDIENCE_MODELS = {"channels.Channel", "channels.Membership"}
 # Official pages list the threads citing them (title, visibility, summary): those fields purge.
 THREAD_FIELDS_SHOWN = {
     "channels.Thread": {"title", "visibility", "channel", "summary", "summary_published", "is_locked", "phase"}
@@ -167,23 +283,22 @@ class PageCacheMiddleware:
     def process_view(self, request, view_func, view_args, view_kwargs):
         if not timeout():
             return None
-        wagtail_page = view_func is _serve_view()
-        official_view = not wagtail_page and _in_cached_namespace(request)
-        if not (wagtail_page or official_view) or not _anonymous_without_messages(request):
+        scope = _scope(request, view_func)
+        if scope is None:
             return None
-        key = _key(request)
-        found = cache.get_many([GENERATION_KEY, key])
-        generation = found.get(GENERATION_KEY)
-        entry = found.get(key)
-        if generation is None:
-            generation = f"{time.time_ns()}-{secrets.token_hex(4)}"
-            cache.add(GENERATION_KEY, generation, None)
-            generation = cache.get(GENERATION_KEY, generation)
+        audience = _audience(request, scope)
+        if audience is None:
+            return None
+        key = _key(request, audience)
+        generation_keys = SCOPES[scope]
+        found = cache.get_many([*generation_keys, key])
+        generations = _generations(generation_keys, found)
         request._page_cache_key = key
-        request._page_cache_generation = generation
-        if entry and entry.get("generation") == generation:
+        request._page_cache_generation = generations
+        entry = found.get(key)
+        if entry and entry.get("generation") == generations:
             return self._from_entry(request, entry)
-        if official_view:  # Wagtail pages are marked by the on_serve_page hook instead
+        if view_func is not _serve_view():  # Wagtail pages are marked by the on_serve_page hook instead
             request._page_cache_store = True
         return None
 

@@ -1,4 +1,4 @@
-"""Anonymous official pages come from the cache; publishing purges it at once."""
+"""Pages come from the cache for everyone who sees them alike; any change purges at once."""
 
 import pytest
 from django.contrib.messages import constants as message_levels
@@ -90,18 +90,121 @@ def test_a_new_child_page_purges_its_parent_listing(client, city):
     assert Client().get(url).headers.get(page_cache.HIT_HEADER) == "miss"
 
 
-def test_signed_in_users_never_get_the_cached_copy(client, citizen, section, django_assert_max_num_queries):
+def test_signed_in_citizens_share_a_signed_in_copy_never_the_anonymous_one(
+    client, citizen, section, django_assert_max_num_queries
+):
+    from tests.conftest import make_user
+
+    neighbour = Client()
+    neighbour.force_login(make_user("neighbour@example.jp", real_name="隣 人", pen_name="となりの人"))
     url = section_url(section)
-    client.get(url)
-    Client().get(url)  # now cached
+    Client().get(url)  # the anonymous copy
     client.force_login(citizen)
-    response = client.get(url)
-    assert response.headers.get(page_cache.HIT_HEADER) is None
-    body = response.content.decode()
+    first = client.get(url)
+    assert first.headers.get(page_cache.HIT_HEADER) == "miss"
+    body = first.content.decode()
     assert "ログアウト" in body and "新規登録" not in body
-    # And what they saw is not stored for anonymous visitors either.
+
+    shared = neighbour.get(url)
+    assert shared.headers.get(page_cache.HIT_HEADER) == "hit"
+    assert "ログアウト" in shared.content.decode()
+    with django_assert_max_num_queries(2):  # session and user; the audience is remembered
+        assert neighbour.get(url).headers.get(page_cache.HIT_HEADER) == "hit"
+    # What signed-in users saw is not stored for anonymous visitors.
     anonymous = Client().get(url)
+    assert anonymous.headers.get(page_cache.HIT_HEADER) == "hit"
     assert "ログアウト" not in anonymous.content.decode()
+
+
+@pytest.mark.parametrize("persona", ["staff", "moderator"])
+def test_staff_and_moderators_always_get_a_fresh_page(request, client, citizen, section, persona):
+    url = section_url(section)
+    other = Client()
+    other.force_login(citizen)
+    other.get(url)
+    client.force_login(request.getfixturevalue(persona))
+    for _ in range(2):
+        assert client.get(url).headers.get(page_cache.HIT_HEADER) is None
+
+
+def test_channel_members_share_pages_only_with_those_who_read_the_same_channels(citizen, stakeholder, workspace_c):
+    from channels.models import Membership
+    from channels.services import do_remove_member
+    from tests.conftest import make_user
+
+    citizen_audience = page_cache._signed_in_audience(citizen)
+    member_audience = page_cache._signed_in_audience(stakeholder)
+    assert citizen_audience and member_audience and citizen_audience != member_audience
+    assert str(workspace_c.pk) in member_audience.split(":")[1].split(",")
+
+    # Removed from the workspace (and its B channel): at once, the stakeholder reads what the citizen reads.
+    admin = make_user("admin@example.jp", real_name="管理 者", is_superuser=True)
+    for membership in Membership.objects.filter(user=stakeholder, state=Membership.State.ACTIVE):
+        do_remove_member(actor=admin, membership=membership)
+    stakeholder.refresh_from_db()
+    assert page_cache._signed_in_audience(stakeholder) == citizen_audience
+
+
+@pytest.fixture
+def known_citizen(citizen):
+    """Past the new-account hold: posts are published at once."""
+    citizen.real_name_verified = True
+    citizen.save(update_fields=["real_name_verified"])
+    return citizen
+
+
+def test_anonymous_thread_pages_are_cached_and_a_new_reply_shows_at_once(known_citizen, channel_a):
+    from channels.services import do_create_thread, do_reply
+
+    citizen = known_citizen
+
+    thread = do_create_thread(
+        actor=citizen,
+        channel=channel_a,
+        title="駅前の日陰づくり",
+        body="木陰のベンチを増やしたい。",
+        kind="idea",
+        phase="idea",
+    )
+    url = f"/lab/{channel_a.slug}/t/{thread.pk}/"
+    Client().get(url)
+    assert Client().get(url).headers.get(page_cache.HIT_HEADER) == "hit"
+    assert Client().get(f"/lab/{channel_a.slug}/").headers.get(page_cache.HIT_HEADER) in ("miss", "hit")
+
+    do_reply(actor=citizen, thread=thread, body="ミストシャワーも良いと思います。")
+    fresh = Client().get(url)
+    assert fresh.headers.get(page_cache.HIT_HEADER) == "miss"
+    assert "ミストシャワーも良いと思います。" in fresh.content.decode()
+
+
+def test_a_new_pen_name_shows_at_once_on_cached_thread_pages(known_citizen, channel_a):
+    from channels.services import do_create_thread
+    from kumagaya_portal.accounts.services import do_set_pen_name
+
+    citizen = known_citizen
+
+    thread = do_create_thread(
+        actor=citizen, channel=channel_a, title="公園の遊具", body="日よけが欲しいです。", kind="idea", phase="idea"
+    )
+    url = f"/lab/{channel_a.slug}/t/{thread.pk}/"
+    assert "くまがやの風" in Client().get(url).content.decode()
+    do_set_pen_name(actor=citizen, pen_name="荒川の土手")
+    body = Client().get(url).content.decode()
+    assert "荒川の土手" in body and "くまがやの風" not in body
+
+
+def test_signing_in_does_not_purge(citizen, section):
+    url = section_url(section)
+    Client().get(url)
+    Client().post("/accounts/login/", {"login": citizen.email, "password": "pw-kumagaya-2024"})
+    assert Client().get(url).headers.get(page_cache.HIT_HEADER) == "hit"
+
+
+def test_signed_in_users_get_their_own_lab_pages(client, citizen, channel_a):
+    client.force_login(citizen)
+    url = f"/lab/{channel_a.slug}/"
+    for _ in range(2):
+        assert client.get(url).headers.get(page_cache.HIT_HEADER) is None
 
 
 def test_visitors_with_messages_get_a_fresh_page(section):
@@ -147,7 +250,7 @@ def test_post_requests_and_discussion_pages_are_not_cached(client, section):
     client.get(url)
     assert client.post(url).headers.get(page_cache.HIT_HEADER) is None
     client.get("/lab/")
-    assert Client().get("/lab/").headers.get(page_cache.HIT_HEADER) is None
+    assert Client().post("/lab/").headers.get(page_cache.HIT_HEADER) is None
 
 
 def test_the_archive_is_cached_and_a_changed_record_shows_at_once(city):
