@@ -165,9 +165,8 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-# Sessions: read from Redis, written through to the database (one query less per signed-in
-# request; a Redis outage falls back to the database and signs nobody out).
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db" if REDIS_URL else "django.contrib.sessions.backends.db"
+# Sessions stay in the database alone (not cached_db): a sign-out during a Redis outage could
+# not delete the cached copy, which would sign the user back in when Redis returns.
 
 # ------------------------------------------------------------------- celery
 CELERY_BROKER_URL = REDIS_URL or "memory://"
