@@ -50,11 +50,11 @@ log = logging.getLogger(__name__)
 
 GENERATION_KEY = "pagecache:generation"  # the official range
 LAB_GENERATION_KEY = "pagecache:generation:lab"  # the Lab: channels, threads, posts, authors shown
-ALL_GENERATIONS = (GENERATION_KEY, LAB_GENERATION_KEY)
 # Who shares which pages: renewed by changes of permissions, groups, memberships, channels.
 AUDIENCE_GENERATION_KEY = "pagecache:generation:audience"
+ALL_GENERATIONS = (GENERATION_KEY, LAB_GENERATION_KEY, AUDIENCE_GENERATION_KEY)
 # scope → the generations its pages depend on
-SCOPES = {"official": (GENERATION_KEY,), "lab": (LAB_GENERATION_KEY,), "search": ALL_GENERATIONS}
+SCOPES = {"official": (GENERATION_KEY,), "lab": (LAB_GENERATION_KEY,), "search": (GENERATION_KEY, LAB_GENERATION_KEY)}
 # Non-Wagtail views cached for anonymous visitors: (namespace, url_name) → scope.
 SCOPED_VIEWS = {
     ("channels", "lab"): "lab",
@@ -206,11 +206,11 @@ def connect_signals() -> None:
             if not created and (changed is None or THREAD_FIELDS_SHOWN[meta.label] & changed):
                 keys.add(GENERATION_KEY)
         elif isinstance(instance, watched) or meta.app_label in PURGING_APPS or meta.label in PURGING_MODELS:
-            keys.update(ALL_GENERATIONS)
+            keys.update((GENERATION_KEY, LAB_GENERATION_KEY))
         elif meta.label in SHOWN_FIELDS:
             # Users are saved at every sign-in (last_login): only what pages show purges.
             if changed is None or SHOWN_FIELDS[meta.label] & changed:
-                keys.update((*ALL_GENERATIONS, AUDIENCE_GENERATION_KEY))
+                keys.update(ALL_GENERATIONS)
         if meta.app_label in LAB_APPS:
             keys.add(LAB_GENERATION_KEY)
         if meta.app_label in AUDIENCE_APPS or meta.label in AUDIENCE_MODELS:
@@ -220,7 +220,7 @@ def connect_signals() -> None:
 
     def on_relation_change(sender, action=None, **kwargs):
         if action in ("post_add", "post_remove", "post_clear"):  # groups, permissions, departments
-            purge_now_and_after_commit((*ALL_GENERATIONS, AUDIENCE_GENERATION_KEY))
+            purge_now_and_after_commit(ALL_GENERATIONS)
 
     post_save.connect(on_model_change, dispatch_uid=uid + ".save", weak=False)
     post_delete.connect(on_model_change, dispatch_uid=uid + ".delete", weak=False)
