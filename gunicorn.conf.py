@@ -26,8 +26,8 @@ keepalive = _int("GUNICORN_KEEPALIVE", 5)
 # Database connections are opened lazily per worker, never inherited.
 preload_app = os.environ.get("GUNICORN_PRELOAD", "1") != "0"
 # Recycle workers now and then so a slow leak never grows without bound.
-max_requests = _int("GUNICORN_MAX_REQUESTS", 2000)
-max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 200)
+max_requests = _int("GUNICORN_MAX_REQUESTS", 20000)
+max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 2000)
 # Behind a TLS-terminating proxy on the same host; X-Forwarded-Proto is trusted from it only.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 limit_request_line = 8190

@@ -149,26 +149,45 @@ def _new_generation() -> str:
 
 
 def purge(*, requeue: bool = True, keys=ALL_GENERATIONS, **_signal_kwargs) -> bool:
-    """Start new generations (default: all): every page stored under them is out of date at once.
-    If the cache cannot be reached the purge is queued through the outbox (requeue)."""
-    ok = True
-    for key in keys:
-        try:
-            ok = cache.set(key, _new_generation(), None) is not False and ok
-        except Exception as exc:  # a cache backend that raises (not ResilientRedisCache)
-            log.warning("page cache: purge failed: %s", exc)
-            ok = False
+    """Start new generations (default: all), in one round trip: every page stored under them
+    is out of date at once. If the cache cannot be reached the purge is queued through the
+    outbox (requeue)."""
+    try:
+        ok = not cache.set_many({key: _new_generation() for key in keys}, None)
+    except Exception as exc:  # a cache backend that raises (not ResilientRedisCache)
+        log.warning("page cache: purge failed: %s", exc)
+        ok = False
     if not ok and requeue:
         _purge_later()
     return ok
 
 
+class _CommitPurge:
+    """The generations one transaction has renewed so far, renewed once more on commit."""
+
+    def __init__(self):
+        self.keys: set[str] = set()
+
+    def __call__(self):
+        purge(keys=tuple(sorted(self.keys)))
+
+
 def purge_now_and_after_commit(keys=ALL_GENERATIONS) -> None:
     """Purge now (readers stop getting the old page) and again when the transaction commits
-    (a page rendered meanwhile from the not yet committed state is not kept)."""
+    (a page rendered meanwhile from the not yet committed state is not kept). A transaction
+    that saves many rows (a reply: post, search row, thread counters) purges once on commit,
+    not once per row."""
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        purge(keys=keys)
+        return
+    pending = getattr(connection, "_page_cache_commit_purge", None)
+    # A rolled-back transaction or savepoint drops its callbacks: start again then.
+    if pending is None or not any(func is pending for _sids, func, _robust in connection.run_on_commit):
+        pending = connection._page_cache_commit_purge = _CommitPurge()
+        transaction.on_commit(pending)
+    pending.keys.update(keys)
     purge(keys=keys)
-    if transaction.get_connection().in_atomic_block:
-        transaction.on_commit(lambda: purge(keys=keys))
 
 
 def _purge_later() -> None:

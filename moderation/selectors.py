@@ -28,15 +28,51 @@ def reason_choices() -> list[tuple[str, str]]:
     return list(FlagReason.choices) + list(HoldCode.choices)
 
 
-def reason_label(code: str) -> str:
-    return dict(reason_choices()).get(code, code or "—")
+def reason_label(code: str, labels: dict | None = None) -> str:
+    labels = dict(reason_choices()) if labels is None else labels
+    return labels.get(code, code or "—")
 
 
 # --------------------------------------------------------------------- queue
+# The columns a queue row shows (moderation.views.queue_rows): narrow rows, 50 to a page.
+QUEUE_ROW_FIELDS = (
+    "state",
+    "hold_code",
+    "flag_count",
+    "priority",
+    "opened_at",
+    "version",
+    "channel_id",
+    "post_id",
+    "claimed_by_id",
+    "post__body",
+    "post__visibility",
+    "post__author_was_staff",
+    "post__author_id",
+    "post__thread_id",
+    "post__created_at",
+    *(
+        f"post__author__{f}"
+        for f in ("pen_name", "real_name", "organisation", "is_city_staff", "department_id", "is_deleted")
+    ),
+    "post__author__department__name_ja",
+    "post__thread__title",
+    "post__thread__channel_id",
+    "channel__tier_id",
+    "channel__number",
+    "channel__name_ja",
+    "channel__slug",
+    "claimed_by__pen_name",
+    "claimed_by__real_name",
+)
+
+
 def queue_items(
     user, *, state: str = "open", tier: str = "", channel_id: int | None = None, reason: str = "", sort: str = "oldest"
 ):
-    qs = QueueItem.objects.select_related("post__author", "post__thread", "channel__tier", "claimed_by")
+    qs = QueueItem.objects.select_related("post__author__department", "post__thread", "channel", "claimed_by").only(
+        *QUEUE_ROW_FIELDS
+    )
     ids = permissions.moderated_channel_ids(user)
     if ids is not None:
         qs = qs.filter(channel_id__in=ids)
@@ -59,9 +95,10 @@ def queue_items(
     return qs.order_by(*SORTS.get(sort, SORTS["oldest"]))
 
 
-def reason_tally(item: QueueItem) -> list[tuple[str, int]]:
+def reason_tally(item: QueueItem, labels: dict | None = None) -> list[tuple[str, int]]:
+    labels = dict(reason_choices()) if labels is None else labels
     counts = Counter(f.reason for f in getattr(item.post, "open_flags", []))
-    return [(reason_label(r), n) for r, n in counts.most_common()]
+    return [(reason_label(r, labels), n) for r, n in counts.most_common()]
 
 
 def channels_for_filter(user):

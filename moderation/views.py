@@ -95,6 +95,7 @@ def queue_rows(items) -> list[dict]:
     states = {k: str(v) for k, v in QueueItem.State.choices}
     visibilities = {k: str(v) for k, v in Visibility.choices}
     holds = {k: str(v) for k, v in HoldCode.choices}
+    reasons = {k: str(v) for k, v in selectors.reason_choices()}
     flags_label = _("通報 %(n)s件")
     title_label = _("%(channel)s：投稿 %(n)s")
     rows = []
@@ -110,7 +111,7 @@ def queue_rows(items) -> list[dict]:
                 "visibility": visibilities.get(post.visibility, post.visibility),
                 "hold": holds.get(item.hold_code, ""),
                 "flags": flags_label % {"n": item.flag_count},
-                "tally": "、".join(f"{label}（{n}）" for label, n in selectors.reason_tally(item)),
+                "tally": "、".join(f"{label}（{n}）" for label, n in selectors.reason_tally(item, reasons)),
                 "who": who,
                 "excerpt": Truncator(post.body).chars(140),
                 "opened": format_date(item.opened_at),
