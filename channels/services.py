@@ -8,6 +8,8 @@ before calling; services keep the data's invariants.
 """
 
 from django.db import IntegrityError, transaction
+from django.db.models import BigIntegerField, Case, F, Value, When
+from django.db.models.functions import Greatest
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
@@ -114,10 +116,8 @@ def do_reply(
     *, actor, thread: Thread, body: str, quoted: Post | None = None, idempotency_key: str = "", attachments=()
 ) -> Post:
     """A reply (perhaps quoting a post of the same thread). The same `idempotency_key` from the
-    same author returns the post already made instead of a second one."""
-    existing = _post_for_token(actor, idempotency_key)
-    if existing is not None:
-        return existing
+    same author returns the post already made instead of a second one (the unique constraint
+    finds it: no extra query on the usual path)."""
     if quoted is not None and quoted.thread_id != thread.pk:
         raise ValueError("a quoted post must belong to the same thread")
     try:
@@ -126,15 +126,35 @@ def do_reply(
                 actor=actor, thread=thread, body=body, quoted=quoted, hold_text=body, idempotency_key=idempotency_key
             )
             _attach(actor, post, attachments)
-            if post.visibility == Visibility.PUBLISHED:
-                recount_thread(thread)
     except IntegrityError:
         existing = _post_for_token(actor, idempotency_key)
         if existing is None:
             raise
         return existing
     _notify(post)
+    if post.visibility == Visibility.PUBLISHED:
+        _count_new_reply(thread, post)  # last: the thread row stays locked only until commit
     return post
+
+
+def _count_new_reply(thread: Thread, post: Post) -> None:
+    """A new readable reply, counted in one UPDATE (no count over the thread's posts). On a busy
+    thread many replies arrive at once; each holds the thread row from this statement to its
+    commit, so the statement comes last. The newest post wins "last post" whatever the commit
+    order. Under READ COMMITTED this and recount_thread() serialise on the row lock, and each sees
+    the other's committed result, so the count stays exact."""
+    Thread.objects.filter(pk=thread.pk).update(
+        visible_post_count=F("visible_post_count") + 1,
+        last_post=Case(
+            When(last_activity_at__lte=post.created_at, then=Value(post.pk)),
+            default=F("last_post"),
+            output_field=BigIntegerField(),
+        ),
+        last_activity_at=Greatest("last_activity_at", Value(post.created_at)),
+    )
+    thread.visible_post_count += 1
+    if thread.last_activity_at is None or thread.last_activity_at <= post.created_at:
+        thread.last_post, thread.last_activity_at = post, post.created_at
 
 
 @transaction.atomic

@@ -144,3 +144,58 @@ def test_lab_page_is_fixed(client, world, django_assert_max_num_queries):
     queries(client, reverse("channels:lab"))
     with django_assert_max_num_queries(12):
         client.get(reverse("channels:lab"))
+
+
+# A reply: session, user, channel, thread, NG words, the post and its search row, the counters
+# (one UPDATE, no count over the thread), the outbox row, permissions and the post's page number.
+REPLY_MAX = 21
+
+
+def _post_reply(client, url, n: int):
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.post(url, {"body": f"返信{n}です", "token": f"{n:032x}"})
+    assert response.status_code == 302, response.content.decode()[:500]
+    return len(ctx.captured_queries)
+
+
+def test_reply_queries_do_not_grow(client, world, settings, django_assert_max_num_queries):
+    """Posting a reply costs the same number of queries in a short thread and in a long one,
+    and the thread's counters stay exact (no recount over its posts)."""
+    settings.MODERATION_NEW_ACCOUNT_POSTS = 0
+    thread = world.threads["A"]
+    url = reverse("channels:reply", args=[world.a.slug, thread.pk])
+    client.force_login(make_role("citizen", n=91))
+    _post_reply(client, url, 1)  # warm caches that are not per request (content types)
+    with django_assert_max_num_queries(REPLY_MAX):
+        short = _post_reply(client, url, 2)
+    fill_thread(thread, 120, batch=2)
+    with django_assert_max_num_queries(REPLY_MAX):
+        long = _post_reply(client, url, 3)
+    assert short == long
+    counted = Thread.objects.get(pk=thread.pk)
+    newest = Post.objects.filter(thread=thread).latest("created_at", "id")
+    services.recount_thread(thread)
+    recounted = Thread.objects.get(pk=thread.pk)
+    assert counted.visible_post_count == recounted.visible_post_count
+    assert counted.last_post_id == recounted.last_post_id == newest.pk
+    assert counted.last_activity_at == recounted.last_activity_at
+
+
+def test_reply_counters_skip_held_posts_and_keep_the_newest_last_post(world, settings):
+    """A held reply is not counted; a reply whose clock reads earlier than the thread's last
+    activity (another reply committed first) counts but does not take the "last post" line."""
+    settings.MODERATION_NEW_ACCOUNT_POSTS = 1
+    thread = world.threads["A"]
+    before = Thread.objects.get(pk=thread.pk)
+    newcomer = make_role("citizen", n=92)
+    held = services.do_reply(actor=newcomer, thread=thread, body="初めての返信です")
+    assert held.visibility == Visibility.PENDING
+    assert Thread.objects.get(pk=thread.pk).visible_post_count == before.visible_post_count
+    settings.MODERATION_NEW_ACCOUNT_POSTS = 0
+    later = timezone.now() + dt.timedelta(minutes=5)
+    Thread.objects.filter(pk=thread.pk).update(last_activity_at=later)
+    services.do_reply(actor=newcomer, thread=thread, body="二件目です")
+    after = Thread.objects.get(pk=thread.pk)
+    assert after.visible_post_count == before.visible_post_count + 1
+    assert after.last_post_id == before.last_post_id
+    assert after.last_activity_at == later

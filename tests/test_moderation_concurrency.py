@@ -146,3 +146,45 @@ def test_audit_rows_refused_by_the_database_itself(post, mod):
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("DELETE FROM moderation_auditentry WHERE id = %s", [entry.pk])
     assert AuditEntry.objects.get(pk=entry.pk).reason == "理由"
+
+
+def _reply(user_id, thread_id, n):
+    from channels.models import Thread
+    from kumagaya_portal.accounts.models import User
+
+    user, thread = User.objects.get(pk=user_id), Thread.objects.get(pk=thread_id)
+    for i in range(n):
+        channel_services.do_reply(actor=user, thread=thread, body=f"同時の返信 {user_id}-{i}")
+    return "replied"
+
+
+def _hide_and_restore(user_id, post_id, n):
+    from channels.models import Post
+    from kumagaya_portal.accounts.models import User
+
+    user, post = User.objects.get(pk=user_id), Post.objects.get(pk=post_id)
+    for _ in range(n):
+        channel_services.do_set_post_visibility(actor=user, post=post, visibility=Visibility.HIDDEN, reason="確認")
+        channel_services.do_set_post_visibility(actor=user, post=post, visibility=Visibility.PUBLISHED, reason="戻す")
+    return "moderated"
+
+
+def test_concurrent_replies_and_moderation_keep_the_thread_counts_exact(post, mod, settings):
+    """Replies count themselves with one UPDATE while moderators recount the same thread: after
+    many of both at once the counters equal a fresh count and "last post" is the newest post."""
+    from channels.models import Post, Thread
+
+    settings.MODERATION_NEW_ACCOUNT_POSTS = 0
+    repliers = flaggers(4)
+    thread = post.thread
+    outcomes = run_in_processes(
+        lambda kind, *args: _reply(*args) if kind == "reply" else _hide_and_restore(*args),
+        [("reply", u.pk, thread.pk, 8) for u in repliers] + [("moderate", mod.pk, post.pk, 6)] * 2,
+    )
+    assert outcomes.count("replied") == 4 and outcomes.count("moderated") == 2
+    counted = Thread.objects.get(pk=thread.pk)
+    readable = Post.objects.filter(thread=thread, visibility=Visibility.PUBLISHED, is_deleted_by_author=False)
+    assert readable.count() == 2 + 4 * 8
+    assert counted.visible_post_count == readable.count()
+    newest = readable.order_by("-created_at", "-id").first()
+    assert counted.last_post_id == newest.pk and counted.last_activity_at == newest.created_at
