@@ -55,12 +55,76 @@ def forget(user) -> None:
                 pass
 
 
+def _read_permissions(user) -> dict:
+    """Every permission row that decides what `user` may do, in one query: global permissions
+    ("app_label.codename", held directly or through a group) and channel permissions
+    (guardian, held directly or through a group) by channel id."""
+    from django.contrib.auth.models import Permission
+    from django.contrib.contenttypes.models import ContentType
+    from django.db.models import CharField, F, Value
+    from guardian.models import GroupObjectPermission, UserObjectPermission
+
+    def tag(value):
+        return Value(value, output_field=CharField())
+
+    channel_type = ContentType.objects.get_for_model(Channel)
+    held_globally = {"held_on": tag("global"), "app": F("content_type__app_label"), "code": F("codename")}
+    held_on_channels = {"held_on": F("object_pk"), "app": tag(""), "code": F("permission__codename")}
+    columns = ("held_on", "app", "code")
+    parts = [
+        Permission.objects.filter(user=user).annotate(**held_globally),
+        Permission.objects.filter(group__user=user).annotate(**held_globally),
+        UserObjectPermission.objects.filter(user=user, content_type=channel_type).annotate(**held_on_channels),
+        GroupObjectPermission.objects.filter(group__user=user, content_type=channel_type).annotate(**held_on_channels),
+    ]
+    first, *rest = (qs.order_by().values_list(*columns) for qs in parts)
+    rows = first.union(*rest, all=True).order_by()
+    held: dict = {"global": set(), "channels": {}}
+    for where, app_label, codename in rows:
+        if where == "global":
+            held["global"].add(f"{app_label}.{codename}")
+        elif str(where).isdigit():
+            held["channels"].setdefault(int(where), set()).add(codename)
+    return held
+
+
+def _permissions(user) -> dict | None:
+    """The user's permission rows, read once per user object (and kept in the cache until any
+    permission changes: kumagaya_portal.page_cache.remember_for_user). Django's own permission
+    cache on the user is filled from them, so `user.has_perm` asks nothing more. None for
+    superusers and inactive accounts (Django and guardian answer for those themselves)."""
+    if not (user and user.is_authenticated and user.is_active) or user.is_superuser:
+        return None
+    memo = _memo(user)
+    if "held" not in memo:
+        from kumagaya_portal.page_cache import remember_for_user
+
+        held = remember_for_user("permissions", user, _read_permissions)
+        memo["held"] = held
+        if not hasattr(user, "_perm_cache"):
+            user._perm_cache = set(held["global"])
+    return memo["held"]
+
+
+def channel_ids_held(user, codename: str) -> list[int] | None:
+    """Ids of the channels on which `user` holds `codename` (guardian, directly or through a
+    group), from the permission rows read once; None when they are not read (superusers)."""
+    held = _permissions(user)
+    if held is None:
+        return None
+    return sorted(pk for pk, codenames in held["channels"].items() if codename in codenames)
+
+
 def _object_perms(user, channel: Channel) -> frozenset[str]:
     """Codenames the user holds on this channel (guardian, user and group), once per user object."""
     memo = _memo(user)
     key = ("obj", channel.pk)
     if key not in memo:
-        memo[key] = frozenset(ObjectPermissionChecker(user).get_perms(channel))
+        held = _permissions(user)
+        if held is None:
+            memo[key] = frozenset(ObjectPermissionChecker(user).get_perms(channel))
+        else:
+            memo[key] = frozenset(held["channels"].get(channel.pk, ()))
     return memo[key]
 
 
@@ -77,7 +141,10 @@ def is_signed_in(user) -> bool:
 
 
 def is_global_moderator(user) -> bool:
-    return is_signed_in(user) and (user.is_superuser or user.has_perm(MODERATE))
+    if not is_signed_in(user):
+        return False
+    _permissions(user)  # fills Django's permission cache in one query
+    return user.is_superuser or user.has_perm(MODERATE)
 
 
 def is_channel_moderator(user, channel: Channel) -> bool:

@@ -332,12 +332,13 @@ def reply(request, slug, thread_id):
     status = 200
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        existing = selectors.post_for_token(request.user, data["token"])
-        if existing is not None:
-            return redirect(post_url(request, existing))
         if _rate_limited(request, form, "post"):
+            existing = selectors.post_for_token(request.user, data["token"])
+            if existing is not None:  # the same form sent again: where its post is
+                return redirect(post_url(request, existing))
             status = 429
         else:
+            # A form sent twice finds the post its first sending made (do_reply).
             post = services.do_reply(
                 actor=request.user,
                 thread=thread,

@@ -119,15 +119,26 @@ def _signed_in_audience(user) -> str | None:
     """channels.permissions.shared_page_audience, remembered per user until permissions change."""
     from channels.permissions import shared_page_audience
 
-    memo_key = f"pagecache:audience:{user.pk}"
+    return remember_for_user("audience", user, shared_page_audience)
+
+
+def remember_for_user(name: str, user, compute):
+    """`compute(user)`, derived from the permission tables, kept in the cache until any of them
+    changes (the audience generation: guardian, auth, groups, memberships, channels) or for
+    PAGE_CACHE_SECONDS. One cache round trip on a hit; with the cache off or unreachable,
+    computed every time, and in a transaction that changed permissions."""
+    # A transaction that changed permissions reads them itself (they may yet roll back).
+    if not timeout() or changed_in_this_transaction(AUDIENCE_GENERATION_KEY):
+        return compute(user)
+    memo_key = f"pagecache:{name}:{user.pk}"
     found = cache.get_many([AUDIENCE_GENERATION_KEY, memo_key])
     (generation,) = _generations((AUDIENCE_GENERATION_KEY,), found)
     memo = found.get(memo_key)
     if memo and memo[0] == generation:
         return memo[1]
-    audience = shared_page_audience(user)
-    cache.set(memo_key, (generation, audience), timeout())
-    return audience
+    value = compute(user)
+    cache.set(memo_key, (generation, value), timeout())
+    return value
 
 
 def _generations(keys, found: dict) -> list[str]:
@@ -172,6 +183,15 @@ class _CommitPurge:
         purge(keys=tuple(sorted(self.keys)))
 
 
+def _pending_purge(connection) -> _CommitPurge | None:
+    """The purge this connection's transaction will make on commit, if any (a rolled-back
+    transaction or savepoint drops its callbacks, and with them the pending purge)."""
+    pending = getattr(connection, "_page_cache_commit_purge", None)
+    if pending is None or not any(func is pending for _sids, func, _robust in connection.run_on_commit):
+        return None
+    return pending
+
+
 def purge_now_and_after_commit(keys=ALL_GENERATIONS) -> None:
     """Purge now (readers stop getting the old page) and again when the transaction commits
     (a page rendered meanwhile from the not yet committed state is not kept). A transaction
@@ -181,13 +201,21 @@ def purge_now_and_after_commit(keys=ALL_GENERATIONS) -> None:
     if not connection.in_atomic_block:
         purge(keys=keys)
         return
-    pending = getattr(connection, "_page_cache_commit_purge", None)
-    # A rolled-back transaction or savepoint drops its callbacks: start again then.
-    if pending is None or not any(func is pending for _sids, func, _robust in connection.run_on_commit):
+    pending = _pending_purge(connection)
+    if pending is None:
         pending = connection._page_cache_commit_purge = _CommitPurge()
         transaction.on_commit(pending)
     pending.keys.update(keys)
     purge(keys=keys)
+
+
+def changed_in_this_transaction(key: str) -> bool:
+    """True if the current transaction has changed what generation `key` covers."""
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        return False
+    pending = _pending_purge(connection)
+    return pending is not None and key in pending.keys
 
 
 def _purge_later() -> None:

@@ -9,6 +9,7 @@ from channels.models import Channel
 from channels.permissions import (
     MODERATE,
     can_view_channel,
+    channel_ids_held,
     is_channel_moderator,
     is_city_staff,
     is_global_moderator,
@@ -28,6 +29,8 @@ def moderated_channel_ids(user) -> list[int] | None:
     if is_global_moderator(user):
         return None
     cached = getattr(user, "_moderated_channel_ids", None)
+    if cached is None:
+        cached = channel_ids_held(user, "moderate_channel")
     if cached is None:
         from guardian.shortcuts import get_objects_for_user
 

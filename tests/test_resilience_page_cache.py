@@ -90,6 +90,9 @@ def test_a_new_child_page_purges_its_parent_listing(client, city):
     assert Client().get(url).headers.get(page_cache.HIT_HEADER) == "miss"
 
 
+# Committed for real: a transaction that changed permissions (the test's own, otherwise) reads
+# them itself instead of trusting what other requests remembered.
+@pytest.mark.django_db(transaction=True)
 def test_signed_in_citizens_share_a_signed_in_copy_never_the_anonymous_one(
     client, citizen, section, django_assert_max_num_queries
 ):
