@@ -41,6 +41,9 @@ TARGET_SEARCH_P95_MS = 150
 TARGET_REPLY_P95_MS = 150
 TARGET_FLOOR_RATIO = 0.7
 TARGET_SCALING = 1.10
+# Signed-in sessions the signed-in cases rotate over: enough that the reply case stays under
+# each citizen's posting rate limit at several hundred replies a second.
+CITIZEN_SESSIONS = 2000
 
 
 def log(msg: str) -> None:
@@ -393,7 +396,7 @@ def build_cases(meta: dict, tmp: Path) -> tuple[list[Case], dict]:
         User.objects.filter(email__startswith="bench-user-", is_city_staff=False)
         .exclude(pk=meta["personas"]["moderator"])
         .order_by("pk")
-        .values_list("pk", flat=True)[:400]
+        .values_list("pk", flat=True)[:CITIZEN_SESSIONS]
     )
     citizen_cookies = sessions(citizens, csrf, tmp / "citizens.txt")
     moderator_cookies = sessions([meta["personas"]["moderator"]], csrf, tmp / "moderator.txt")
@@ -624,7 +627,20 @@ def clear_broker_queue(redis_url: str) -> int:
         return 0
 
 
+def preflight() -> None:
+    """Stop at once, with what to install, when a tool the run needs is missing."""
+    import shutil
+
+    missing = [tool for tool in ("wrk",) if shutil.which(tool) is None]
+    if missing:
+        sys.exit(
+            f"make bench needs {', '.join(missing)}: on Debian, apt-get install wrk "
+            "(and a running PostgreSQL and Redis, see README › Performance)."
+        )
+
+
 def main() -> None:
+    preflight()
     cfg = Config.from_env()
     RESULTS.mkdir(parents=True, exist_ok=True)
     tmp = RESULTS / f".run-{os.getpid()}.tmp"

@@ -8,7 +8,9 @@
     (channels.permissions.shared_page_audience: the same readable channels and no editing
     or moderation tools on the page — staff, editors and moderators always get a fresh one);
   - the Lab's public pages (SCOPED_VIEWS: the Lab home, channel and thread pages) and
-    search: for anonymous visitors only (signed-in users see their own actions on posts).
+    search: for anonymous visitors only (signed-in users see their own actions on posts);
+  - the moderation queue (PERSONAL_VIEWS): for each moderator alone, and only while the
+    view's access rule still lets them in (checked on every hit, before the copy is served).
 * Keyed by host + full path + language + audience. An anonymous hit costs one cache round
   trip and no SQL query (when the visitor has no session cookie); a signed-in hit costs
   the session, the user and the audience (about five small queries, no rendering).
@@ -20,7 +22,9 @@
   renewed by every change in the channels app (posts, threads, channels, memberships,
   attachments), the search index, and how authors appear (pen name, staff status,
   departments, staff rules). A page stores the generations it depends on (search: both)
-  and is stale as soon as one is renewed. Generations are renewed at once and again
+  and is stale as soon as one is renewed. The moderation queue depends on the Lab's, the
+  audience's and its own generation, renewed by every change in the moderation app (flags,
+  queue items, decisions, escalations). Generations are renewed at once and again
   after the transaction commits, so a page rendered from data not yet committed cannot
   outlive the change. `purge()` is public.
 * Entries live PAGE_CACHE_SECONDS (settings; 0 turns the cache off) so even a purge
@@ -45,6 +49,7 @@ from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
+from django.utils.module_loading import import_string
 
 log = logging.getLogger(__name__)
 
@@ -52,15 +57,27 @@ GENERATION_KEY = "pagecache:generation"  # the official range
 LAB_GENERATION_KEY = "pagecache:generation:lab"  # the Lab: channels, threads, posts, authors shown
 # Who shares which pages: renewed by changes of permissions, groups, memberships, channels.
 AUDIENCE_GENERATION_KEY = "pagecache:generation:audience"
-ALL_GENERATIONS = (GENERATION_KEY, LAB_GENERATION_KEY, AUDIENCE_GENERATION_KEY)
+# The moderation queue: flags, queue items, decisions (with the Lab's and the audience's).
+MODERATION_GENERATION_KEY = "pagecache:generation:moderation"
+ALL_GENERATIONS = (GENERATION_KEY, LAB_GENERATION_KEY, AUDIENCE_GENERATION_KEY, MODERATION_GENERATION_KEY)
 # scope → the generations its pages depend on
-SCOPES = {"official": (GENERATION_KEY,), "lab": (LAB_GENERATION_KEY,), "search": (GENERATION_KEY, LAB_GENERATION_KEY)}
+SCOPES = {
+    "official": (GENERATION_KEY,),
+    "lab": (LAB_GENERATION_KEY,),
+    "search": (GENERATION_KEY, LAB_GENERATION_KEY),
+    "moderation": (LAB_GENERATION_KEY, AUDIENCE_GENERATION_KEY, MODERATION_GENERATION_KEY),
+}
 # Non-Wagtail views cached for anonymous visitors: (namespace, url_name) → scope.
 SCOPED_VIEWS = {
     ("channels", "lab"): "lab",
     ("channels", "channel"): "lab",
     ("channels", "thread"): "lab",
     ("search", "search"): "search",
+}
+# Views cached for one signed-in user at a time: (namespace, url_name) → (scope, the dotted
+# path of the view's own access rule, asked again on every hit).
+PERSONAL_VIEWS = {
+    ("moderation", "queue"): ("moderation", "moderation.permissions.can_use_queue"),
 }
 ANONYMOUS = "anonymous"
 CSRF_PLACEHOLDER = b"__pagecache-csrf-token__"
@@ -81,7 +98,10 @@ def _scope(request, view_func) -> str | None:
         return None
     if match.namespace in getattr(settings, "PAGE_CACHE_NAMESPACES", ("archive",)):
         return "official"
-    return SCOPED_VIEWS.get((match.namespace, match.url_name))
+    view = (match.namespace, match.url_name)
+    if view in PERSONAL_VIEWS:
+        return PERSONAL_VIEWS[view][0]
+    return SCOPED_VIEWS.get(view)
 
 
 def timeout() -> int:
@@ -108,11 +128,25 @@ def _audience(request, scope: str) -> str | None:
         return None
     if len(get_messages(request)):
         return None
+    personal = _personal_rule(request)
+    if personal is not None:
+        # A hit skips the view: the view's own rule decides, with the permissions as they are now.
+        if not user.is_authenticated or not import_string(personal)(user):
+            return None
+        return f"user:{user.pk}"
     if not user.is_authenticated:
         return ANONYMOUS
     if scope != "official" or not getattr(settings, "PAGE_CACHE_SIGNED_IN", True):
         return None
     return _signed_in_audience(user)
+
+
+def _personal_rule(request) -> str | None:
+    match = getattr(request, "resolver_match", None)
+    if match is None:
+        return None
+    entry = PERSONAL_VIEWS.get((match.namespace, match.url_name))
+    return entry[1] if entry else None
 
 
 def _signed_in_audience(user) -> str | None:
@@ -260,6 +294,8 @@ def connect_signals() -> None:
                 keys.update(ALL_GENERATIONS)
         if meta.app_label in LAB_APPS:
             keys.add(LAB_GENERATION_KEY)
+        if meta.app_label in MODERATION_APPS:
+            keys.add(MODERATION_GENERATION_KEY)
         if meta.app_label in AUDIENCE_APPS or meta.label in AUDIENCE_MODELS:
             keys.add(AUDIENCE_GENERATION_KEY)
         if keys:
@@ -280,6 +316,8 @@ PURGING_APPS = {"archive", "cms"}
 PURGING_MODELS = {"channels.Citation", "channels.Channel", "accounts.Department", "accounts.StaffRules"}
 # Every change in these apps renews the Lab's generation.
 LAB_APPS = {"channels", "portal_search"}
+# Every change in these apps renews the moderation queue's generation.
+MODERATION_APPS = {"moderation"}
 # How an author appears (channels.identity.display_author): changes of these fields purge.
 SHOWN_FIELDS = {
     "accounts.User": {

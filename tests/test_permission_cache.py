@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.test import Client, override_settings
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -22,10 +22,10 @@ C_SLUG = "ws-downtown-regeneration-platform"
 
 
 @pytest.fixture(autouse=True)
-def cache_on():
+def cache_on(settings):
     cache.clear()
-    with override_settings(PAGE_CACHE_SECONDS=300):
-        yield
+    settings.PAGE_CACHE_SECONDS = 300  # `settings`: undone in order with the tests\' own overrides
+    yield
     cache.clear()
 
 

@@ -15,10 +15,10 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def page_cache_on():
+def page_cache_on(settings):
     cache.clear()
-    with override_settings(PAGE_CACHE_SECONDS=300):
-        yield
+    settings.PAGE_CACHE_SECONDS = 300  # `settings`: undone in order with the tests\' own overrides
+    yield
     cache.clear()
 
 

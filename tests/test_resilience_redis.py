@@ -16,7 +16,6 @@ import pytest
 import redis
 from celery import current_app
 from django.core.cache import cache
-from django.test import override_settings
 from django.urls import reverse
 
 from channels.models import Post, Thread
@@ -133,7 +132,11 @@ def production_like(private_redis, settings):
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
-    with override_settings(CACHES=caches), celery_on(private_redis.url(0)):
+    # Through pytest-django's `settings` (not override_settings): every override of the test then
+    # comes off in reverse order; a nested override_settings left under another one would bring
+    # this dead cache back for the tests after this one.
+    settings.CACHES = caches
+    with celery_on(private_redis.url(0)):
         outbox._backlog = False
         yield private_redis
 

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from django.test import Client, override_settings
+from django.test import Client
 
 ROOT = Path(__file__).resolve().parent.parent
 SECURITY_SETTINGS = [
@@ -54,9 +54,10 @@ def production():
 
 
 @pytest.fixture
-def prod(production):
-    with override_settings(**production, ALLOWED_HOSTS=["portal.example.jp"]):
-        yield
+def prod(production, settings):
+    # `settings`: undone in order with any other override of the test.
+    for name, value in {**production, "ALLOWED_HOSTS": ["portal.example.jp"]}.items():
+        setattr(settings, name, value)
 
 
 def https_client(**kwargs) -> Client:
