@@ -10,7 +10,7 @@ may matter: sessions live in the database, Celery work goes through the outbox.
 import logging
 import time
 
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 
 log = logging.getLogger(__name__)
 
@@ -19,6 +19,19 @@ def _connection_errors() -> tuple[type[BaseException], ...]:
     import redis.exceptions
 
     return (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
+
+
+class _ReusedClientRedisCacheClient(RedisCacheClient):
+    """Django makes a new redis.Redis (copying its ~170 response callbacks) for every cache call;
+    a client is thread-safe over its connection pool, so one per pool serves every call."""
+
+    def get_client(self, key=None, *, write=False):
+        pool = self._get_connection_pool(write)
+        clients = self.__dict__.setdefault("_reused_clients", {})
+        client = clients.get(id(pool))
+        if client is None:
+            client = clients[id(pool)] = self._client(connection_pool=pool)
+        return client
 
 
 class ResilientRedisCache(RedisCache):
@@ -32,6 +45,7 @@ class ResilientRedisCache(RedisCache):
         # redis-py retries a refused connection with backoff for seconds by default: once, at once, is enough.
         options.setdefault("retry", Retry(NoBackoff(), 1))
         super().__init__(server, {**params, "OPTIONS": options})
+        self._class = _ReusedClientRedisCacheClient
         self._errors = _connection_errors()
         self._down_until = 0.0
 
