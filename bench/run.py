@@ -7,7 +7,8 @@ Environment (defaults in brackets):
     DATABASE_URL  [postgres://postgres@127.0.0.1:5432/kumagaya_bench]
     REDIS_URL     [redis://127.0.0.1:6379/6]
     BENCH_SCALE [1]  BENCH_DURATION [10] seconds per case  BENCH_CONNECTIONS [16]  BENCH_WARMUP [2]
-    BENCH_PORT [8060] (the next two ports serve the floor and the small data set)
+    BENCH_PORT [8060] (the next three ports serve the floor, the small data set and the
+    full one with the page cache off, for the thread page's size comparison)
     BENCH_COMPARE_SMALL [1 when BENCH_SCALE > 0.01]: also measure the thread page on a 10,000-post copy
     BENCH_REGENERATE=1: generate the data set again even if one at this scale exists
     WEB_CONCURRENCY, GUNICORN_THREADS: as in gunicorn.conf.py (used for portal and floor alike)
@@ -408,12 +409,24 @@ def build_cases(meta: dict, tmp: Path) -> tuple[list[Case], dict]:
             return None
 
     cases = [
-        Case("lab", "Lab home /lab/", url("channels:lab") or "/lab/"),
-        Case("channel", f"A channel page ({channel.slug})", url("channels:channel", channel.slug)),
-        Case("thread_first", "Thread, 200 posts: first page", url("channels:thread", channel.slug, thread.pk)),
+        Case("lab", "Lab home /lab/ (anonymous: page cache)", url("channels:lab") or "/lab/"),
+        Case(
+            "channel", f"A channel page ({channel.slug}; anonymous: page cache)", url("channels:channel", channel.slug)
+        ),
+        Case(
+            "thread_first",
+            "Thread, 200 posts: first page (anonymous: page cache)",
+            url("channels:thread", channel.slug, thread.pk),
+        ),
+        Case(
+            "thread_signed_in",
+            "Thread, 200 posts: first page (signed in: rendered)",
+            url("channels:thread", channel.slug, thread.pk),
+            cookies=citizen_cookies,
+        ),
         Case(
             "thread_last",
-            f"Thread, 200 posts: last page ({last_page})",
+            f"Thread, 200 posts: last page ({last_page}; anonymous: page cache)",
             url("channels:thread", channel.slug, thread.pk) + f"?page={last_page}",
         ),
         Case("archive", "Archive /archive/ (anonymous: page cache)", url("archive:index") or "/archive/"),
@@ -436,7 +449,7 @@ def build_cases(meta: dict, tmp: Path) -> tuple[list[Case], dict]:
         cases.append(
             Case(
                 "search",
-                "Search /search/?q=市民",
+                "Search /search/?q=市民 (anonymous: page cache)",
                 search + "?q=" + urllib.parse.quote("市民"),
                 p95_target=TARGET_SEARCH_P95_MS,
             )
@@ -471,7 +484,9 @@ def build_cases(meta: dict, tmp: Path) -> tuple[list[Case], dict]:
     except ImportError:
         queue = None
     if queue:
-        cases.append(Case("moderation", "Moderation queue (moderator)", queue, cookies=moderator_cookies))
+        cases.append(
+            Case("moderation", "Moderation queue (moderator: own cached copy)", queue, cookies=moderator_cookies)
+        )
     else:
         info["skipped"].append("moderation queue: /moderation/ does not exist")
     info.update(
@@ -553,8 +568,8 @@ def report(
     if scaling:
         lines += [
             "",
-            "Thread page on the full data set and on a 10,000-post copy (scale 0.01), one connection, "
-            "measured alternately, three rounds:",
+            "Thread page on the full data set and on a 10,000-post copy (scale 0.01), rendered on every "
+            "request (page cache off), one connection, measured alternately, three rounds:",
             "",
             "| page | data set | req/s | p50 ms | p95 ms | load |",
             "|---|---|---:|---:|---:|---:|",
@@ -588,7 +603,7 @@ def report(
         targets.append(
             (
                 f"{label} at {meta.get('posts_total', 'full')} posts ≤ 10% slower than at 10,000 "
-                "(one connection, median of three alternating rounds)",
+                "(rendered, one connection, median of three alternating rounds)",
                 f"p50 {big_p50:.1f} vs {small_p50:.1f} ms ({slower:.2f}×)",
                 slower <= TARGET_SCALING,
             )
@@ -702,8 +717,14 @@ def main() -> None:
                     [small_meta["thread_200"]],
                 ).fetchone()[0]
             base = reverse("channels:thread", args=[slug, small_meta["thread_200"]])
-            small_env = cfg.production_env(cfg.small_database_url)
-            with Server("kumagaya_portal.wsgi:application", cfg.port + 2, small_env, logfile) as small_server:
+            # Both sizes rendered on every request (page cache off): the comparison is about the
+            # queries and the rendering, which a cache hit would hide.
+            small_env = cfg.production_env(cfg.small_database_url, PAGE_CACHE_SECONDS="0")
+            big_env = cfg.production_env(PAGE_CACHE_SECONDS="0")
+            with (
+                Server("kumagaya_portal.wsgi:application", cfg.port + 2, small_env, logfile) as small_server,
+                Server("kumagaya_portal.wsgi:application", cfg.port + 3, big_env, logfile) as big_server,
+            ):
                 # One connection (service time, not queueing), alternating, three rounds: under a
                 # shared machine's changing load this compares the two sizes far more fairly.
                 sequential = Config(**{**cfg.__dict__, "connections": 1})
@@ -712,7 +733,7 @@ def main() -> None:
                     little_case = Case(case.key, f"{case.label} — 10,000 posts", base + query)
                     rounds = []
                     for _ in range(3):
-                        big = measure(server, case, sequential)
+                        big = measure(big_server, case, sequential)
                         little = measure(small_server, little_case, sequential)
                         rounds.append((big, little))
                     scaling[case.key] = rounds

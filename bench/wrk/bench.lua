@@ -3,11 +3,13 @@
 --   BENCH_COOKIES  file with one Cookie header value per line (signed-in cases; rotated per request)
 --   BENCH_METHOD   GET (default) or POST
 --   BENCH_BODY     POST body template; {n} becomes a unique number, {token} a unique 32-hex token
+--   BENCH_BUST     1: a unique "bench-miss" query parameter on every request (never a page-cache hit)
 -- Prints one line "BENCHJSON {...}" with requests/s, latency percentiles (ms) and errors.
 
 local cookies = {}
 local method = os.getenv("BENCH_METHOD") or "GET"
 local body_template = os.getenv("BENCH_BODY")
+local bust = os.getenv("BENCH_BUST") == "1"
 local counter = 0
 thread_no = 0  -- global: set per thread by setup()
 
@@ -53,6 +55,10 @@ request = function()
     body = string.gsub(body, "{token}", hex_token(counter))
     headers["Content-Type"] = "application/x-www-form-urlencoded"
     return wrk.format("POST", nil, headers, body)
+  end
+  if bust then
+    local sep = string.find(wrk.path, "?", 1, true) and "&" or "?"
+    return wrk.format(method, wrk.path .. sep .. "bench-miss=" .. thread_no .. "-" .. counter, headers, nil)
   end
   return wrk.format(method, nil, headers, nil)
 end
