@@ -201,6 +201,13 @@ def channel_detail(request, slug):
     )
 
 
+def _url_for_each(name: str, *args):
+    """pk → reverse(name, args=[*args, pk]), for a whole page of posts at the cost of one reverse()."""
+    marker = "9182736450"
+    head, _marker, tail = reverse(name, args=[*args, int(marker)]).rpartition(marker)
+    return lambda pk: f"{head}{pk}{tail}"
+
+
 def thread_detail(request, slug, thread_id):
     user = request.user
     channel = _channel_or_404(request, slug)
@@ -209,13 +216,22 @@ def thread_detail(request, slug, thread_id):
     posts = selectors.thread_posts(thread, user, moderator=moderator)
     page = Paginator(posts, settings.POSTS_PER_PAGE).get_page(request.GET.get("page"))
     any_staff = False
+    # Labels each post repeats (its date, the screen-reader suffix of its action links), made
+    # once per post here rather than once per link in the template.
+    date_suffix, number_suffix = _("（%(d)sの投稿）"), _("（投稿 %(n)s）")
+    permalink, flag_url = _url_for_each("channels:post", channel.slug), _url_for_each("moderation:flag")
+    can_reply = permissions.can_reply(user, thread)
     for post in page:
         post.thread = thread  # shared object: no query per post
+        post.date_label = format_date(post.created_at)
+        post.date_suffix = date_suffix % {"d": post.date_label}
+        post.number_suffix = number_suffix % {"n": post.pk}
+        post.permalink, post.flag_url = permalink(post.pk), flag_url(post.pk)
         post.state, post.show_body = permissions.post_state(user, post, moderator=moderator)
         post.who = identity.display_author(post.author, channel, as_staff=post.author_was_staff)
         post.can_edit = permissions.can_edit_post(user, post)
         post.can_delete = permissions.can_delete_post(user, post)
-        post.can_quote = post.state == "body" and permissions.can_reply(user, thread)
+        post.can_quote = post.state == "body" and can_reply
         post.can_revisions = moderator and post.edited_at is not None
         if post.quoted_id and post.quoted is not None:
             post.quoted_readable = post.quoted.is_readable or moderator
@@ -224,7 +240,6 @@ def thread_detail(request, slug, thread_id):
             )
         any_staff = any_staff or (post.author_was_staff and post.show_body)
     reply_url = reverse("channels:reply", args=[channel.slug, thread.pk])
-    can_reply = permissions.can_reply(user, thread)
     gate = None
     if not can_reply:
         gate = _gate_info(request, channel, thread_url(thread, page.number))
