@@ -16,8 +16,12 @@ def _int(name: str, default: int) -> int:
 
 bind = os.environ.get("GUNICORN_BIND") or f"0.0.0.0:{_int('PORT', 8000)}"
 workers = _int("WEB_CONCURRENCY", 2 * multiprocessing.cpu_count() + 1)
-# Threads let a worker keep connections alive and overlap database waits.
-threads = _int("GUNICORN_THREADS", 2)
+# Sync workers (one request at a time each, behind the buffering TLS proxy) by default. With
+# threads (gthread), one worker accepts every keep-alive connection it can, so a busy page's
+# Python ran on one core while the other workers idled (make bench: 15 of 16 connections on one
+# worker); sync workers take one request per accept and spread it over all cores, with a
+# tighter p95. GUNICORN_THREADS > 1 switches to gthread for clients that must keep connections.
+threads = _int("GUNICORN_THREADS", 1)
 worker_class = "gthread" if threads > 1 else "sync"
 timeout = _int("GUNICORN_TIMEOUT", 30)
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
