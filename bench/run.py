@@ -446,7 +446,7 @@ def build_cases(meta: dict, tmp: Path) -> tuple[list[Case], dict]:
         Case("archive", "Archive /archive/ (anonymous: page cache)", url("archive:index") or "/archive/"),
         Case(
             "archive_signed_in",
-            "Archive /archive/ (signed in: rendered)",
+            "Archive /archive/ (signed in: shared audience copy)",
             url("archive:index") or "/archive/",
             cookies=citizen_cookies,
         ),
@@ -454,7 +454,12 @@ def build_cases(meta: dict, tmp: Path) -> tuple[list[Case], dict]:
     if meta.get("news_url"):
         cases.append(Case("news", "Wagtail NewsPage (anonymous: page cache)", meta["news_url"]))
         cases.append(
-            Case("news_signed_in", "Wagtail NewsPage (signed in: rendered)", meta["news_url"], cookies=citizen_cookies)
+            Case(
+                "news_signed_in",
+                "Wagtail NewsPage (signed in: shared audience copy)",
+                meta["news_url"],
+                cookies=citizen_cookies,
+            )
         )
     else:
         info["skipped"].append("Wagtail news page: cms.NewsPage not available when the data was generated")
