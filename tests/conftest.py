@@ -31,6 +31,18 @@ def eager_celery():
 
 
 @pytest.fixture
+def page_cache_on(settings):
+    """The page cache on (tests run with it off), empty before and after. Set through `settings`,
+    so it comes off in order with the test's other overrides."""
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.PAGE_CACHE_SECONDS = 300
+    yield
+    cache.clear()
+
+
+@pytest.fixture
 def city(db):
     """The city's structure. Transactional tests (live_server, browser) flush the database
     after each test, so it is loaded again when missing."""

@@ -3,7 +3,6 @@ change shows at once, and nobody gets a copy the queue's own rule would not let 
 
 import pytest
 from django.contrib.auth.models import Group
-from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -15,16 +14,8 @@ from kumagaya_portal import page_cache
 from tests.test_moderation_support import *  # noqa: F403
 from tests.test_moderation_support import act, flag_as, flaggers, html
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("page_cache_on")]
 QUEUE = "/moderation/"
-
-
-@pytest.fixture(autouse=True)
-def page_cache_on(settings):
-    cache.clear()
-    settings.PAGE_CACHE_SECONDS = 300  # `settings`: undone in order with the tests\' own overrides
-    yield
-    cache.clear()
 
 
 def signed_in(user) -> Client:

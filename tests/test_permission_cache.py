@@ -5,7 +5,6 @@ production (the test's own transaction would make every request read them again)
 
 import pytest
 from django.contrib.auth.models import Group, Permission
-from django.core.cache import cache
 from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -16,17 +15,9 @@ from channels.models import Channel, Membership
 from channels.services import do_grant_membership, do_remove_member
 from tests.conftest import make_user
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("page_cache_on")]
 
 C_SLUG = "ws-downtown-regeneration-platform"
-
-
-@pytest.fixture(autouse=True)
-def cache_on(settings):
-    cache.clear()
-    settings.PAGE_CACHE_SECONDS = 300  # `settings`: undone in order with the tests\' own overrides
-    yield
-    cache.clear()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 import pytest
 from django.contrib.messages import constants as message_levels
 from django.contrib.messages.storage.cookie import CookieStorage
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.test import Client, override_settings
 from wagtail.models import Page, PageViewRestriction
@@ -11,15 +10,7 @@ from wagtail.models import Page, PageViewRestriction
 from cms.models import HomePage, SectionPage
 from kumagaya_portal import page_cache
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def page_cache_on(settings):
-    cache.clear()
-    settings.PAGE_CACHE_SECONDS = 300  # `settings`: undone in order with the tests\' own overrides
-    yield
-    cache.clear()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("page_cache_on")]
 
 
 @pytest.fixture
