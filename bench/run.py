@@ -4,7 +4,8 @@
     make bench                      # full scale (1,000,000 posts); BENCH_SCALE=0.01 for a quick run
 
 Environment (defaults in brackets):
-    DATABASE_URL  [postgres://postgres@127.0.0.1:5432/kumagaya_bench]
+    DATABASE_URL  [postgres://postgres@127.0.0.1:5432/kumagaya_bench; kumagaya_bench_<scale> below
+                  scale 1, e.g. kumagaya_bench_0_01, so a quick run keeps the full data set]
     REDIS_URL     [redis://127.0.0.1:6379/6]
     BENCH_SCALE [1]  BENCH_DURATION [10] seconds per case  BENCH_CONNECTIONS [16]  BENCH_WARMUP [2]
     BENCH_PORT [8060] (the next three ports serve the floor, the small data set and the
@@ -13,7 +14,8 @@ Environment (defaults in brackets):
     BENCH_REGENERATE=1: generate the data set again even if one at this scale exists
     WEB_CONCURRENCY, GUNICORN_THREADS: as in gunicorn.conf.py (used for portal and floor alike)
 
-Writes bench/results/<date>-<scale>.md (and .json) and prints the table.
+Writes bench/results/<date>-<HHMM>-<scale>.md (and .json) and prints the table. Replies left
+by an earlier run are deleted first, so every run measures the same data.
 """
 
 import datetime as dt
@@ -23,6 +25,7 @@ import platform
 import secrets
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import threading
@@ -33,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+JST = dt.timezone(dt.timedelta(hours=9), "JST")
 RESULTS = ROOT / "bench" / "results"
 LUA = ROOT / "bench" / "wrk" / "bench.lua"
 PY = sys.executable
@@ -48,7 +52,9 @@ CITIZEN_SESSIONS = 2000
 
 
 def log(msg: str) -> None:
-    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", flush=True)
+    # Always in Japan time (as the result files): Django's setup changes the process's TZ midway.
+    now = dt.datetime.now(JST)
+    print(f"[bench {now:%H:%M:%S}] {msg}", flush=True)
 
 
 # -------------------------------------------------------------- settings
@@ -66,10 +72,11 @@ class Config:
 
     @classmethod
     def from_env(cls) -> "Config":
+        """BENCH_* and DATABASE_URL / REDIS_URL (see the module docstring)."""
         scale = float(os.environ.get("BENCH_SCALE", "1"))
         return cls(
             scale=scale,
-            database_url=os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/kumagaya_bench",
+            database_url=os.environ.get("DATABASE_URL") or default_database_url(scale),
             redis_url=os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/6",
             duration=int(os.environ.get("BENCH_DURATION", "10")),
             connections=int(os.environ.get("BENCH_CONNECTIONS", "16")),
@@ -133,6 +140,12 @@ def machine() -> dict:
         "redis": redis.split(" sha=")[0],
         "wrk": (wrk.stdout or wrk.stderr).splitlines()[0] if (wrk.stdout or wrk.stderr) else "wrk",
     }
+
+
+def default_database_url(scale: float) -> str:
+    """One database per scale: a quick run never replaces the full data set."""
+    name = "kumagaya_bench" if scale == 1 else "kumagaya_bench_" + f"{scale:g}".replace(".", "_")
+    return f"postgres://postgres@127.0.0.1:5432/{name}"
 
 
 # ---------------------------------------------------------------- servers
@@ -266,7 +279,7 @@ def measure(server: Server, case: Case, cfg: Config) -> dict:
     result["load_after"] = round(os.getloadavg()[0], 2)
     result["peak_worker_mb"] = round(server.peak_worker_kb / 1024, 1)
     result["peak_total_mb"] = round(server.peak_total_kb / 1024, 1)
-    errors = result["non_2xx_3xx"] + result["connect_errors"] + result["read_errors"] + result["timeouts"]
+    errors = _errors(result)
     log(
         f"{case.label}: {result['rps']:.1f} req/s, p50 {result['p50_ms']:.1f} ms, p95 {result['p95_ms']:.1f} ms, "
         f"p99 {result['p99_ms']:.1f} ms{f', {errors} errors' if errors else ''} (load {result['load_after']})"
@@ -383,6 +396,28 @@ def dataset(meta: dict) -> dict:
     return {"rows": counts, "database_size_mb": round(size / 1024 / 1024, 1)}
 
 
+REPLY_PREFIX = "ベンチマークの返信です。"
+
+
+def reset_reply_thread(meta: dict) -> int:
+    """Every run measures the same data: the replies earlier runs posted (and their delivered
+    outbox rows) are deleted, and the thread's counters recounted."""
+    from django.db import transaction
+
+    from channels.models import Post, Thread
+    from channels.services import recount_thread
+    from kumagaya_portal.models import OutboxMessage
+
+    with transaction.atomic():
+        thread = Thread.objects.get(pk=meta["thread_reply"])
+        _total, per_model = Post.objects.filter(thread=thread, body__startswith=REPLY_PREFIX).delete()
+        removed = per_model.get(Post._meta.label, 0)
+        OutboxMessage.objects.filter(sent_at__isnull=False).delete()
+        if removed:
+            recount_thread(thread)
+    return removed
+
+
 # ------------------------------------------------------------------ cases
 def build_cases(meta: dict, tmp: Path) -> tuple[list[Case], dict]:
     from django.contrib.auth import get_user_model
@@ -479,7 +514,7 @@ def build_cases(meta: dict, tmp: Path) -> tuple[list[Case], dict]:
     if reply:
         body = (
             "body="
-            + urllib.parse.quote("ベンチマークの返信です。熊谷駅前の暑さ対策について、市民の声として書き込みます。")
+            + urllib.parse.quote(REPLY_PREFIX + "熊谷駅前の暑さ対策について、市民の声として書き込みます。")
             + "+{n}&token={token}&csrfmiddlewaretoken="
             + csrf
         )
@@ -538,7 +573,8 @@ def verdict(ok: bool) -> str:
 
 
 def _errors(r: dict) -> int:
-    return r["non_2xx_3xx"] + r["connect_errors"] + r["read_errors"] + r["timeouts"]
+    """Failed requests: non-2xx/3xx, socket errors, timeouts, and replies that were not saved."""
+    return r["non_2xx_3xx"] + r["connect_errors"] + r["read_errors"] + r["timeouts"] + r.get("unexpected_status", 0)
 
 
 def report(
@@ -560,9 +596,8 @@ def report(
         f"# Benchmark {when:%Y-%m-%d %H:%M %Z} — scale {cfg.scale:g}",
         "",
         f"Machine: {m['nproc']} cores ({m['cpu']}), {m['ram_gb']} GB RAM, Linux {m['kernel']}, Python {m['python']}, "
-        f"{m['postgres']}, {m['redis']}, {m['wrk']}. PostgreSQL, Redis, gunicorn and wrk all run on these cores, "
-        f"which other work shares: the 1-minute load average during the run went from {min(loads):.1f} to "
-        f"{max(loads):.1f} (a quiet 2-core machine shows about 2–3 under this benchmark alone).",
+        f"{m['postgres']}, {m['redis']}, {m['wrk']}. PostgreSQL, Redis, gunicorn and wrk all run on these cores; "
+        f"the 1-minute load average after each case went from {min(loads):.1f} to {max(loads):.1f}.",
         "",
         f"Server: gunicorn (gunicorn.conf.py) with {env['workers']} workers × {env['threads']} threads "
         f"({env['worker_class']}), production settings (DEBUG=0, persistent database connections with health "
@@ -574,9 +609,9 @@ def report(
         "",
         "| page | req/s | p50 ms | p95 ms | p99 ms | × floor | SQL queries | errors | load |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
-        f"| floor ({len(floor)} runs: median, range) | {fmt(sorted(floor_rps)[len(floor_rps) // 2])} "
-        f"({fmt(min(floor_rps))}–{fmt(max(floor_rps))}) | {fmt(sorted(f['p50_ms'] for f in floor)[len(floor) // 2])} | "
-        f"{fmt(floor_p95[len(floor_p95) // 2])} | {fmt(sorted(f['p99_ms'] for f in floor)[len(floor) // 2])} | 1.00 | 1 | "
+        f"| floor ({len(floor)} runs: median, range) | {fmt(statistics.median(floor_rps))} "
+        f"({fmt(min(floor_rps))}–{fmt(max(floor_rps))}) | {fmt(statistics.median(f['p50_ms'] for f in floor))} | "
+        f"{fmt(statistics.median(floor_p95))} | {fmt(statistics.median(f['p99_ms'] for f in floor))} | 1.00 | 1 | "
         f"{sum(_errors(f) for f in floor)} | |",
     ]
     for c in cases:
@@ -700,7 +735,11 @@ def main() -> None:
 
     setup_django(cfg)
     cases, info = build_cases(meta, tmp)
-    meta["posts_total"] = f"{dataset(meta)['rows'].get('posts', 0):,}"
+    removed = reset_reply_thread(meta)
+    if removed:
+        log(f"removed {removed:,} replies left by earlier runs (and their sent outbox rows)")
+    data_set = dataset(meta)  # before this run's own replies
+    meta["posts_total"] = f"{data_set['rows'].get('posts', 0):,}"
     log("SQL queries per page (test client, in-process)")
     for case in cases:
         case.queries, status = count_queries(case, case.cookies)
@@ -769,7 +808,7 @@ def main() -> None:
                     small[case.key] = rounds[-1][1]
 
     queued = clear_broker_queue(cfg.redis_url)
-    env = {**conf_env, "machine": machine(), "dataset": dataset(meta)}
+    env = {**conf_env, "machine": machine(), "dataset": data_set}
     text = report(cfg, meta, cases, floor_results, small, scaling, info, env)
     if queued:
         text += f"\nCelery messages queued by the reply case and cleared afterwards from the broker: {queued:,}.\n"

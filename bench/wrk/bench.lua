@@ -32,9 +32,20 @@ function setup(thread)
   threads[#threads + 1] = thread
 end
 
+unexpected = 0  -- global: POST answers other than the 302 of a saved reply (read by done())
+
 function init(args)
   cookies = read_lines(os.getenv("BENCH_COOKIES"))
   math.randomseed(os.time() + thread_no * 7919)
+  -- Each run (warm-up, measurement) starts at a different session, not at the first ones again.
+  counter = math.random(0, 1000000)
+end
+
+if method == "POST" then
+  -- A form shown again (200) is not a saved reply: count it, however wrk counts 2xx.
+  response = function(status, headers, body)
+    if status ~= 302 then unexpected = unexpected + 1 end
+  end
 end
 
 local function hex_token(n)
@@ -66,11 +77,14 @@ end
 function done(summary, latency, requests)
   local s = summary
   local non2xx = s.errors.status
+  local wrong = 0
+  for _, t in ipairs(threads) do wrong = wrong + (t:get("unexpected") or 0) end
   io.write(string.format(
     'BENCHJSON {"requests":%d,"duration_us":%d,"rps":%.2f,"p50_ms":%.2f,"p95_ms":%.2f,"p99_ms":%.2f,' ..
-    '"mean_ms":%.2f,"max_ms":%.2f,"non_2xx_3xx":%d,"connect_errors":%d,"read_errors":%d,"timeouts":%d}\n',
+    '"mean_ms":%.2f,"max_ms":%.2f,"non_2xx_3xx":%d,"connect_errors":%d,"read_errors":%d,"timeouts":%d,' ..
+    '"unexpected_status":%d}\n',
     s.requests, s.duration, s.requests / (s.duration / 1e6),
     latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000,
     latency.mean / 1000, latency.max / 1000,
-    non2xx, s.errors.connect, s.errors.read, s.errors.timeout))
+    non2xx, s.errors.connect, s.errors.read, s.errors.timeout, wrong))
 end
