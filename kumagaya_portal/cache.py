@@ -25,13 +25,15 @@ class _ReusedClientRedisCacheClient(RedisCacheClient):
     """Django makes a new redis.Redis (copying its ~170 response callbacks) for every cache call;
     a client is thread-safe over its connection pool, so one per pool serves every call."""
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._clients = {}  # pool index → client
+
     def get_client(self, key=None, *, write=False):
-        pool = self._get_connection_pool(write)
-        clients = self.__dict__.setdefault("_reused_clients", {})
-        client = clients.get(id(pool))
-        if client is None:
-            client = clients[id(pool)] = self._client(connection_pool=pool)
-        return client
+        index = self._get_connection_pool_index(write)
+        if index not in self._clients:
+            self._clients[index] = self._client(connection_pool=self._get_connection_pool(write))
+        return self._clients[index]
 
 
 class ResilientRedisCache(RedisCache):

@@ -9,7 +9,7 @@
     or moderation tools on the page — staff, editors and moderators always get a fresh one);
   - the Lab's public pages (SCOPED_VIEWS: the Lab home, channel and thread pages) and
     search: for anonymous visitors only (signed-in users see their own actions on posts);
-  - the moderation queue (PERSONAL_VIEWS): for each moderator alone, and only while the
+  - the moderation queue (PERSONAL_SCOPES): for each moderator alone, and only while the
     view's access rule still lets them in (checked on every hit, before the copy is served).
 * Keyed by host + full path + language + audience. An anonymous hit costs one cache round
   trip and no SQL query (when the visitor has no session cookie); a signed-in hit costs
@@ -67,18 +67,18 @@ SCOPES = {
     "search": (GENERATION_KEY, LAB_GENERATION_KEY),
     "moderation": (LAB_GENERATION_KEY, AUDIENCE_GENERATION_KEY, MODERATION_GENERATION_KEY),
 }
-# Non-Wagtail views cached for anonymous visitors: (namespace, url_name) → scope.
+# Non-Wagtail views cached for anonymous visitors (personal scopes: for one user each):
+# (namespace, url_name) → scope.
 SCOPED_VIEWS = {
     ("channels", "lab"): "lab",
     ("channels", "channel"): "lab",
     ("channels", "thread"): "lab",
     ("search", "search"): "search",
+    ("moderation", "queue"): "moderation",
 }
-# Views cached for one signed-in user at a time: (namespace, url_name) → (scope, the dotted
-# path of the view's own access rule, asked again on every hit).
-PERSONAL_VIEWS = {
-    ("moderation", "queue"): ("moderation", "moderation.permissions.can_use_queue"),
-}
+# Scopes cached for one signed-in user at a time → the dotted path of the views' own access
+# rule, asked again on every hit (a hit never reaches the view).
+PERSONAL_SCOPES = {"moderation": "moderation.permissions.can_use_queue"}
 ANONYMOUS = "anonymous"
 CSRF_PLACEHOLDER = b"__pagecache-csrf-token__"
 NONCE_PLACEHOLDER = b"__pagecache-csp-nonce__"
@@ -98,10 +98,7 @@ def _scope(request, view_func) -> str | None:
         return None
     if match.namespace in getattr(settings, "PAGE_CACHE_NAMESPACES", ("archive",)):
         return "official"
-    view = (match.namespace, match.url_name)
-    if view in PERSONAL_VIEWS:
-        return PERSONAL_VIEWS[view][0]
-    return SCOPED_VIEWS.get(view)
+    return SCOPED_VIEWS.get((match.namespace, match.url_name))
 
 
 def timeout() -> int:
@@ -128,10 +125,9 @@ def _audience(request, scope: str) -> str | None:
         return None
     if len(get_messages(request)):
         return None
-    personal = _personal_rule(request)
-    if personal is not None:
+    if scope in PERSONAL_SCOPES:
         # A hit skips the view: the view's own rule decides, with the permissions as they are now.
-        if not user.is_authenticated or not import_string(personal)(user):
+        if not user.is_authenticated or not import_string(PERSONAL_SCOPES[scope])(user):
             return None
         return f"user:{user.pk}"
     if not user.is_authenticated:
@@ -139,14 +135,6 @@ def _audience(request, scope: str) -> str | None:
     if scope != "official" or not getattr(settings, "PAGE_CACHE_SIGNED_IN", True):
         return None
     return _signed_in_audience(user)
-
-
-def _personal_rule(request) -> str | None:
-    match = getattr(request, "resolver_match", None)
-    if match is None:
-        return None
-    entry = PERSONAL_VIEWS.get((match.namespace, match.url_name))
-    return entry[1] if entry else None
 
 
 def _signed_in_audience(user) -> str | None:

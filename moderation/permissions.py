@@ -7,7 +7,6 @@ a Channel) sees only that channel. Everyone else gets 404 at /moderation/.
 
 from channels.models import Channel
 from channels.permissions import (
-    MODERATE,
     can_view_channel,
     channel_ids_held,
     is_channel_moderator,
@@ -23,24 +22,13 @@ __all__ = ["is_channel_moderator", "is_global_moderator"]
 
 
 def moderated_channel_ids(user) -> list[int] | None:
-    """Channels `user` moderates: None means all (global moderator), [] none. Cached on the user."""
+    """Channels `user` moderates: None means all (global moderator), [] none."""
     if not is_signed_in(user):
         return []
-    if is_global_moderator(user):
+    if is_global_moderator(user):  # superusers included
         return None
-    cached = getattr(user, "_moderated_channel_ids", None)
-    if cached is None:
-        cached = channel_ids_held(user, "moderate_channel")
-    if cached is None:
-        from guardian.shortcuts import get_objects_for_user
-
-        cached = list(
-            get_objects_for_user(
-                user, MODERATE, klass=Channel, accept_global_perms=False, with_superuser=False
-            ).values_list("pk", flat=True)
-        )
-        user._moderated_channel_ids = cached
-    return cached
+    # From the permission rows read once per request (channels.permissions._permissions).
+    return channel_ids_held(user, "moderate_channel") or []
 
 
 def can_use_queue(user) -> bool:

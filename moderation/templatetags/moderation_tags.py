@@ -10,19 +10,6 @@ from ..selectors import reason_label
 register = template.Library()
 
 
-@register.simple_tag(takes_context=True)
-def can_moderate_here(context, channel) -> bool:
-    """Cached per request and channel: the post actions of a whole page cost one check."""
-    request = context.get("request")
-    user = getattr(request, "user", None) or context.get("user")
-    if request is None or channel is None or not getattr(user, "is_authenticated", False):
-        return False
-    cache = request.__dict__.setdefault("_moderation_can_moderate", {})
-    if channel.pk not in cache:
-        cache[channel.pk] = permissions.can_moderate_channel(user, channel)
-    return cache[channel.pk]
-
-
 @register.filter
 def actor_label(user) -> str:
     """Who acted, as moderators see each other: the pen name, else the real name, else an id."""
